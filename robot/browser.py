@@ -1,0 +1,87 @@
+"""Finding and launching Chromium, used by the robot, the tests and the CLI.
+
+Order: an explicit path from settings, Playwright's own Chromium if installed, then the
+system Chromium (Debian's package). Anything else is a clear error saying how to install one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from robot.errors import BrowserNotFound
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Playwright
+
+SYSTEM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+# Cut background traffic on closed networks and keep start-up short.
+LAUNCH_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+]
+
+INSTALL_HINT = (
+    "No Chromium found. Install one of:\n"
+    "  python -m playwright install chromium      (needs internet)\n"
+    "  apt-get install -y chromium                (Debian/Ubuntu; gives /usr/bin/chromium)\n"
+    "or point JOBBER_ROBOT_BROWSER_PATH at a Chromium executable."
+)
+
+
+def playwright_chromium() -> Path | None:
+    """Path of Playwright's downloaded Chromium, if it is there."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a dependency
+        return None
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
+    if not root.exists():
+        return None
+    # Cheap check first: avoid starting the driver when nothing was downloaded.
+    if not any(root.glob("chromium*")):
+        return None
+    try:
+        with sync_playwright() as p:
+            path = Path(p.chromium.executable_path)
+    except Exception:
+        return None
+    return path if path.exists() else None
+
+
+def find_browser(explicit: Path | str | None = None) -> Path:
+    if explicit:
+        path = Path(explicit)
+        if path.exists():
+            return path
+        raise BrowserNotFound(f"browser path {path} does not exist.\n{INSTALL_HINT}")
+    own = playwright_chromium()
+    if own:
+        return own
+    for candidate in SYSTEM_CANDIDATES:
+        if Path(candidate).exists():
+            return Path(candidate)
+    found = shutil.which("chromium")
+    if found:
+        return Path(found)
+    raise BrowserNotFound(INSTALL_HINT)
+
+
+def launch_options(headless: bool = True, explicit: Path | str | None = None) -> dict[str, Any]:
+    """Keyword arguments for `chromium.launch`, shared by the robot and pytest-playwright."""
+    args = list(LAUNCH_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses its sandbox as root (CI containers)
+    return {"executable_path": str(find_browser(explicit)), "headless": headless, "args": args}
+
+
+async def launch(playwright: "Playwright", headless: bool = True, explicit: Path | str | None = None) -> "Browser":
+    return await playwright.chromium.launch(**launch_options(headless, explicit))

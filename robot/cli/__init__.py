@@ -1,0 +1,20 @@
+"""`jobber-robot` command line: one typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from robot.cli import mock, system
+
+app = typer.Typer(
+    name="jobber-robot",
+    help="Headless robot that takes card and ACH payments into Jobber.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+app.add_typer(mock.app, name="mock")
+system.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,34 @@
+"""`jobber-robot mock jobber|gateway`: run the test world's servers by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Run the mock Jobber site or the sandbox gateway.", no_args_is_help=True)
+
+
+@app.command("jobber")
+def jobber(
+    port: int = typer.Option(8765, help="Port to listen on"),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+    data_dir: Path = typer.Option(Path(".data/mock-jobber"), help="Where the site keeps its SQLite database"),
+    scenario: str = typer.Option("demo", help="Scenario to seed when the database is new"),
+) -> None:
+    """Start the mock Jobber site (with its /_mock/ admin API)."""
+    from fixtures.jobber_site.server import serve
+
+    serve(host=host, port=port, data_dir=data_dir, scenario=scenario)
+
+
+@app.command("gateway")
+def gateway(
+    port: int = typer.Option(8766, help="Port to listen on"),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+    data_dir: Path = typer.Option(Path(".data/gateway-sandbox"), help="Where the sandbox keeps its SQLite database"),
+) -> None:
+    """Start the sandbox payment gateway (with its /_sandbox/ admin API)."""
+    from fixtures.gateway_sandbox.server import serve
+
+    serve(host=host, port=port, data_dir=data_dir)

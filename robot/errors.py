@@ -1,0 +1,140 @@
+"""One small typed hierarchy shared by the robot, the flows and the jobs.
+
+Every message is written for a support person: it says what happened and what to do,
+and never carries a secret (passwords, codes, card data, cookies).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+class RobotError(Exception):
+    """Base of every error the robot raises on purpose."""
+
+    code: str = "robot_error"
+    #: Transient errors may be retried (Jobber down, a 500); the rest never are.
+    transient: bool = False
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **{k: str(v) for k, v in self.context.items()}}
+
+
+class ConfigError(RobotError):
+    code = "config_error"
+
+
+class InputError(RobotError, ValueError):
+    """Bad input: names the field and the rule; nothing was changed."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}", field=field, rule=rule)
+        self.field = field
+        self.rule = rule
+
+
+class VaultError(RobotError):
+    code = "vault_error"
+
+
+class BrowserNotFound(RobotError):
+    code = "browser_not_found"
+
+
+# --- getting in ---------------------------------------------------------------
+
+
+class AccessError(RobotError):
+    """The robot could not get into the merchant's Jobber account."""
+
+    code = "access_error"
+
+
+class BadCredentials(AccessError):
+    code = "bad_credentials"
+
+
+class LockedOut(AccessError):
+    code = "locked_out"
+
+    def __init__(self, message: str, until: datetime | None = None) -> None:
+        super().__init__(message, until=until.isoformat() if until else None)
+        self.until = until
+
+
+class TwoFactorRequired(AccessError):
+    """A code is needed that the robot cannot make (SMS/e-mail, or no stored seed)."""
+
+    code = "needs_2fa"
+
+
+class TwoFactorRejected(AccessError):
+    code = "2fa_rejected"
+
+
+# --- Jobber's pages -------------------------------------------------------------
+
+
+class JobberUnavailable(RobotError):
+    code = "jobber_unavailable"
+    transient = True
+
+
+class PageDriftError(RobotError):
+    """A control the robot relies on is not on the page: Jobber probably changed its UI."""
+
+    code = "selector_drift"
+
+    def __init__(self, page: str, selector: str, description: str, url: str | None = None) -> None:
+        super().__init__(
+            f"{description} not found on {page} page (selector {page}.{selector}); "
+            "Jobber may have changed this page: run `jobber-robot selectors check`",
+            page=page,
+            selector=selector,
+            url=url,
+        )
+        self.page = page
+        self.selector = selector
+        self.description = description
+
+
+class SessionExpired(RobotError):
+    code = "session_expired"
+    transient = True
+
+
+# --- payment rules ------------------------------------------------------------------
+
+
+class FlowRefused(RobotError):
+    """A rule stopped the flow before any money moved."""
+
+    code = "refused"
+
+
+class InvoiceNotFound(FlowRefused):
+    code = "invoice_not_found"
+
+
+class InvoiceInDraft(FlowRefused):
+    code = "invoice_in_draft"
+
+
+class AmountMismatch(FlowRefused):
+    code = "amount_mismatch"
+
+
+class AmbiguousInvoice(FlowRefused):
+    code = "needs_confirmation"
+
+    def __init__(self, message: str, candidates: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.candidates = candidates

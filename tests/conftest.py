@@ -1,0 +1,17 @@
+"""Test-wide fixtures. Servers of the test world live in their own plugin modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Point pytest-playwright at the browser the robot itself would use."""
+    from robot.browser import launch_options
+
+    return {**browser_type_launch_args, **launch_options(headless=True)}
