@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from robot.cli import mock, system
+from robot.cli import merchants, mock, system
 
 app = typer.Typer(
     name="jobber-robot",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
 app.add_typer(mock.app, name="mock")
+app.add_typer(merchants.app, name="merchants")
 system.register(app)
 
 

@@ -1,0 +1,150 @@
+"""`jobber-robot merchants ...`: the credential vault, for support staff.
+
+Secrets are read from prompts (or stdin), never from arguments (shell history, `ps`).
+`list`/`show` never print a secret.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from robot.cli.console import err, out
+from robot.errors import RobotError
+from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault, generate_key
+
+app = typer.Typer(help="Manage merchants' stored credentials (encrypted vault).", no_args_is_help=True)
+
+
+def _vault() -> Vault:
+    from robot.config import get_settings
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    return Vault.from_settings(settings)
+
+
+def _secret(label: str, from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            err.print(f"[red]{label}: expected a line on standard input[/red]")
+            raise typer.Exit(2)
+        return line
+    return typer.prompt(label, hide_input=True)
+
+
+def _fail(exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        for e in exc.errors(include_input=False):
+            err.print(f"[red]{'.'.join(str(p) for p in e['loc'])}: {e['msg']}[/red]")
+    else:
+        err.print(f"[red]{getattr(exc, 'message', str(exc))}[/red]")
+    raise typer.Exit(1)
+
+
+@app.command("keygen")
+def keygen() -> None:
+    """Print a new vault key (set it as JOBBER_ROBOT_CREDENTIAL_KEY)."""
+    out.print(generate_key())
+
+
+@app.command("add")
+def add(
+    merchant: str = typer.Argument(..., help="merchant slug, e.g. acme"),
+    email: str = typer.Option(..., "--email", help="Jobber sign-in e-mail"),
+    two_factor: TwoFactorMode = typer.Option(TwoFactorMode.handoff, "--2fa", help="totp: robot makes codes from a seed; handoff: a person gives the code"),
+    gateway_merchant: str = typer.Option(None, "--gateway-merchant", help="gateway merchant id"),
+    jobber_url: str = typer.Option(None, "--jobber-url", help="override the Jobber URL for this merchant"),
+    stdin: bool = typer.Option(False, "--stdin", help="read secrets from standard input, one per line"),
+) -> None:
+    """Add a merchant: prompts for the Jobber password, the TOTP seed (totp) and the gateway API key."""
+    try:
+        vault = _vault()
+        if vault.has(merchant):
+            err.print(f"[red]{merchant} exists already; use `merchants update`[/red]")
+            raise typer.Exit(1)
+        password = _secret("Jobber password", stdin)
+        seed = _secret("TOTP seed (base32)", stdin) if two_factor is TwoFactorMode.totp else None
+        gateway = None
+        if gateway_merchant:
+            gateway = GatewayCredentials(merchant_id=gateway_merchant, api_key=_secret("Gateway API key", stdin))
+        creds = MerchantCredentials(merchant=merchant, jobber_email=email, jobber_password=password,
+                                    two_factor=two_factor, totp_seed=seed, gateway=gateway, jobber_url=jobber_url)
+        vault.put(creds)
+    except (RobotError, ValidationError) as exc:
+        _fail(exc)
+    out.print(f"[green]added {merchant}[/green]")
+
+
+@app.command("list")
+def list_() -> None:
+    """List merchants (no secrets)."""
+    try:
+        merchants = _vault().list()
+    except RobotError as exc:
+        _fail(exc)
+    table = Table("merchant", "Jobber e-mail", "2FA", "gateway", "updated")
+    for m in merchants:
+        s = m.summary()
+        table.add_row(s["merchant"], s["jobber_email"], s["two_factor"], s["gateway_merchant"], s["updated_at"])
+    out.print(table)
+
+
+@app.command("show")
+def show(merchant: str) -> None:
+    """Show one merchant's settings (secrets only as 'stored')."""
+    try:
+        s = _vault().get(merchant).summary()
+    except RobotError as exc:
+        _fail(exc)
+    table = Table("field", "value", show_header=False)
+    for k, v in s.items():
+        table.add_row(k, v)
+    out.print(table)
+
+
+@app.command("update")
+def update(
+    merchant: str,
+    password: bool = typer.Option(False, "--password", help="prompt for a new Jobber password"),
+    seed: bool = typer.Option(False, "--totp-seed", help="prompt for a new TOTP seed"),
+    api_key: bool = typer.Option(False, "--api-key", help="prompt for a new gateway API key"),
+    email: str = typer.Option(None, "--email"),
+    two_factor: TwoFactorMode = typer.Option(None, "--2fa"),
+    jobber_url: str = typer.Option(None, "--jobber-url"),
+    stdin: bool = typer.Option(False, "--stdin", help="read secrets from standard input, one per line"),
+) -> None:
+    """Change what is stale (most often: `merchants update acme --password`). Drops the stored session."""
+    try:
+        vault = _vault()
+        current = vault.get(merchant)
+        changes: dict[str, object] = {"jobber_email": email, "two_factor": two_factor, "jobber_url": jobber_url}
+        if password:
+            changes["jobber_password"] = _secret("New Jobber password", stdin)
+        if seed:
+            changes["totp_seed"] = _secret("New TOTP seed (base32)", stdin)
+        if api_key:
+            if current.gateway is None:
+                err.print("[red]no gateway merchant stored; add one with --gateway-merchant on `add`[/red]")
+                raise typer.Exit(1)
+            changes["gateway"] = {"merchant_id": current.gateway.merchant_id, "api_key": _secret("New gateway API key", stdin)}
+        vault.update(merchant, **changes)
+    except (RobotError, ValidationError) as exc:
+        _fail(exc)
+    out.print(f"[green]updated {merchant}[/green]")
+
+
+@app.command("remove")
+def remove(merchant: str, yes: bool = typer.Option(False, "--yes", help="do not ask")) -> None:
+    """Remove a merchant and its stored browser session."""
+    if not yes and not typer.confirm(f"Remove {merchant} and its stored session?"):
+        raise typer.Exit(1)
+    try:
+        _vault().remove(merchant)
+    except RobotError as exc:
+        _fail(exc)
+    out.print(f"[green]removed {merchant}[/green]")

@@ -1,0 +1,177 @@
+"""structlog set-up: readable lines on the console, JSON lines in a file, secrets never in either.
+
+Secrets are dropped twice: by key name (password, seed, code, cookie, card data, ...) and by
+value (every secret the robot has loaded is registered here, and anything that looks like a
+card number is masked), so a secret that slips into a message or a URL is still caught.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+import structlog
+
+REDACTED = "[REDACTED]"
+SENSITIVE_KEYS = frozenset({
+    "password", "passwd", "jobber_password", "seed", "totp_seed", "secret", "code", "otp",
+    "cookie", "cookies", "storage_state", "card_number", "pan", "cvv", "cvc",
+    "account_number", "routing_number", "api_key", "authorization", "x-api-key", "credential_key",
+})
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_secret_re: re.Pattern[str] | None = None
+# 13-19 digits, optionally grouped by spaces or dashes: card-number shaped.
+_PAN_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so it is masked wherever it shows up later."""
+    global _secret_re
+    if not value or len(value) < 4:
+        return
+    with _secrets_lock:
+        if value in _secrets:
+            return
+        _secrets.add(value)
+        ordered = sorted(_secrets, key=len, reverse=True)
+        _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+def registered_secrets() -> frozenset[str]:
+    with _secrets_lock:
+        return frozenset(_secrets)
+
+
+def redact_text(text: str) -> str:
+    """Mask every registered secret and every Luhn-valid card-number run in `text`."""
+    pattern = _secret_re
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+
+    def _mask_pan(m: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", m.group(0))
+        return "[CARD]" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else m.group(0)
+
+    return _PAN_RE.sub(_mask_pan, text)
+
+
+def redact_value(key: str | None, value: Any) -> Any:
+    if key is not None and key.lower() in SENSITIVE_KEYS and value not in (None, ""):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, MutableMapping):
+        return {k: redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [redact_value(None, v) for v in value]
+    if isinstance(value, BaseException):
+        return redact_text(f"{type(value).__name__}: {value}")
+    return value
+
+
+def redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event_dict.keys()):
+        event_dict[key] = redact_value(key if key != "event" else None, event_dict[key])
+    return event_dict
+
+
+def _redact_exc_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # format_exc_info has turned exc_info into text by now: scrub it too.
+    if "exception" in event_dict and isinstance(event_dict["exception"], str):
+        event_dict["exception"] = redact_text(event_dict["exception"])
+    return event_dict
+
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.processors.format_exc_info,
+    _redact_exc_processor,
+    redact_processor,
+]
+
+_configured = False
+
+
+def configure_logging(settings: Any = None, *, console: bool = True, level: str | None = None) -> None:
+    """Console (readable) + file (JSON) output through the stdlib root logger.
+
+    Safe to call more than once (the last call wins) so tests and the CLI can both use it.
+    """
+    global _configured
+    lvl = getattr(logging, (level or getattr(settings, "log_level", "INFO")).upper(), logging.INFO)
+    handlers: list[logging.Handler] = []
+    if console:
+        h = logging.StreamHandler(sys.stderr)
+        h.setFormatter(structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())],
+            foreign_pre_chain=_SHARED,
+        ))
+        handlers.append(h)
+    if settings is not None:
+        settings.logs_dir.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(settings.logs_dir / "robot.jsonl", encoding="utf-8")
+        fh.setFormatter(structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.processors.JSONRenderer(default=str)],
+            foreign_pre_chain=_SHARED,
+        ))
+        handlers.append(fh)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_jobber_robot", False):
+            root.removeHandler(old)
+            old.close()
+    for h in handlers:
+        h._jobber_robot = True  # type: ignore[attr-defined]
+        root.addHandler(h)
+    root.setLevel(lvl)
+    for noisy in ("httpx", "httpcore", "uvicorn.access", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not _configured:
+        structlog.configure(
+            processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=False,
+        )
+        _configured = True
+
+
+def get_logger(name: str = "robot", **bound: Any) -> Any:
+    if not _configured:
+        configure_logging(console=True)
+    return structlog.get_logger(name).bind(**bound)
+
+
+def bind_context(**context: Any) -> None:
+    """Bind merchant/job/step for everything logged in this task from now on."""
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in context.items() if v is not None})
+
+
+def clear_context(keys: Iterable[str] | None = None) -> None:
+    if keys is None:
+        structlog.contextvars.clear_contextvars()
+    else:
+        structlog.contextvars.unbind_contextvars(*keys)

@@ -1,0 +1,255 @@
+"""Encrypted credential vault: per merchant the Jobber login, its 2FA, and gateway API keys.
+
+One Fernet-encrypted JSON file (0600) plus one encrypted storage-state file per merchant.
+The key comes from JOBBER_ROBOT_CREDENTIAL_KEY or a key file (0600, made on first use).
+A wrong key is refused before anything is written, so a typo cannot destroy the vault.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from robot.errors import InputError, VaultError
+from robot.logging import register_secret
+
+MERCHANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BASE32_RE = re.compile(r"^[A-Z2-7]{16,}=*$")
+
+
+class TwoFactorMode(str, Enum):
+    totp = "totp"          # the robot makes the code from the stored seed
+    handoff = "handoff"    # a person hands the code over (SMS/e-mail to the merchant's phone)
+
+
+class GatewayCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    merchant_id: str = Field(min_length=1, max_length=100)
+    api_key: SecretStr
+
+
+class MerchantCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    merchant: str
+    jobber_email: str
+    jobber_password: SecretStr
+    two_factor: TwoFactorMode = TwoFactorMode.handoff
+    totp_seed: SecretStr | None = None
+    gateway: GatewayCredentials | None = None
+    jobber_url: str | None = None
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("merchant")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not MERCHANT_RE.match(v):
+            raise ValueError("must be a lowercase slug: letters, digits, - or _ (2-63 chars)")
+        return v
+
+    @field_validator("jobber_email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not EMAIL_RE.match(v):
+            raise ValueError("must be an e-mail address")
+        return v
+
+    @field_validator("totp_seed")
+    @classmethod
+    def _seed(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        clean = v.get_secret_value().replace(" ", "").upper()
+        if not BASE32_RE.match(clean):
+            raise ValueError("must be the base32 secret shown when the authenticator was set up")
+        return SecretStr(clean)
+
+    @model_validator(mode="after")
+    def _totp_needs_seed(self) -> "MerchantCredentials":
+        if self.two_factor is TwoFactorMode.totp and self.totp_seed is None:
+            raise ValueError("two_factor totp needs totp_seed")
+        return self
+
+    def summary(self) -> dict[str, str]:
+        """What `list`/`show` print: never a secret."""
+        return {
+            "merchant": self.merchant,
+            "jobber_email": self.jobber_email,
+            "jobber_url": self.jobber_url or "(default)",
+            "two_factor": self.two_factor.value,
+            "totp_seed": "stored" if self.totp_seed else "—",
+            "password": "stored",
+            "gateway_merchant": self.gateway.merchant_id if self.gateway else "—",
+            "gateway_api_key": "stored" if self.gateway else "—",
+            "updated_at": self.updated_at.isoformat(timespec="seconds"),
+        }
+
+    def register_secrets(self) -> None:
+        register_secret(self.jobber_password.get_secret_value())
+        if self.totp_seed:
+            register_secret(self.totp_seed.get_secret_value())
+        if self.gateway:
+            register_secret(self.gateway.api_key.get_secret_value())
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Atomic write of a 0600 file (never a moment where it is world-readable or half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_key(settings: Any) -> bytes:
+    if settings.credential_key is not None:
+        key = settings.credential_key.get_secret_value().encode()
+    else:
+        key_file: Path = settings.key_file
+        if not key_file.exists():
+            if settings.vault_path.exists():
+                raise VaultError(
+                    f"vault {settings.vault_path} exists but its key file {key_file} is missing; "
+                    "set JOBBER_ROBOT_CREDENTIAL_KEY or restore the key file"
+                )
+            _write_private(key_file, generate_key().encode())
+        key = key_file.read_bytes().strip()
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        raise VaultError("the credential key is not a valid key (urlsafe base64 of 32 bytes); "
+                         "make one with `jobber-robot merchants keygen`") from None
+    return key
+
+
+class Vault:
+    def __init__(self, path: Path, sessions_dir: Path, key: bytes) -> None:
+        self.path = path
+        self.sessions_dir = sessions_dir
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "Vault":
+        return cls(settings.vault_path, settings.sessions_dir, load_key(settings))
+
+    # --- the vault file ---------------------------------------------------------------
+    def _read(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"version": 1, "merchants": {}}
+        try:
+            raw = self._fernet.decrypt(self.path.read_bytes())
+        except InvalidToken:
+            raise VaultError(
+                f"the credential key does not open {self.path}: wrong JOBBER_ROBOT_CREDENTIAL_KEY "
+                "or key file; nothing was changed"
+            ) from None
+        return json.loads(raw)
+
+    def _write(self, doc: dict[str, Any]) -> None:
+        _write_private(self.path, self._fernet.encrypt(json.dumps(doc).encode()))
+
+    @staticmethod
+    def _dump(creds: MerchantCredentials) -> dict[str, Any]:
+        d = creds.model_dump(mode="json")
+        d["jobber_password"] = creds.jobber_password.get_secret_value()
+        d["totp_seed"] = creds.totp_seed.get_secret_value() if creds.totp_seed else None
+        if creds.gateway:
+            d["gateway"]["api_key"] = creds.gateway.api_key.get_secret_value()
+        return d
+
+    def check(self) -> None:
+        """Raise VaultError when the key does not open the vault."""
+        self._read()
+
+    def list(self) -> list[MerchantCredentials]:
+        doc = self._read()
+        return [self._load(m) for m in sorted(doc["merchants"].values(), key=lambda m: m["merchant"])]
+
+    def _load(self, data: dict[str, Any]) -> MerchantCredentials:
+        creds = MerchantCredentials.model_validate(data)
+        creds.register_secrets()
+        return creds
+
+    def get(self, merchant: str) -> MerchantCredentials:
+        doc = self._read()
+        data = doc["merchants"].get(merchant)
+        if data is None:
+            raise VaultError(f"no merchant {merchant!r} in the vault; add it with `jobber-robot merchants add {merchant}`")
+        return self._load(data)
+
+    def has(self, merchant: str) -> bool:
+        return merchant in self._read()["merchants"]
+
+    def put(self, creds: MerchantCredentials) -> None:
+        doc = self._read()  # refuses a wrong key before anything is written
+        creds.register_secrets()
+        doc["merchants"][creds.merchant] = self._dump(creds.model_copy(update={"updated_at": datetime.now(UTC)}))
+        self._write(doc)
+
+    def update(self, merchant: str, **changes: Any) -> MerchantCredentials:
+        current = self.get(merchant)
+        data = self._dump(current)
+        data.update({k: v for k, v in changes.items() if v is not None})
+        try:
+            creds = MerchantCredentials.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors(include_input=False)[0]
+            raise InputError(".".join(str(p) for p in err["loc"]) or "merchant", err["msg"]) from None
+        self.put(creds)
+        if "jobber_password" in changes or "totp_seed" in changes or "jobber_email" in changes:
+            self.clear_storage_state(merchant)  # a new login means the old session is stale
+        return creds
+
+    def remove(self, merchant: str) -> None:
+        doc = self._read()
+        if doc["merchants"].pop(merchant, None) is None:
+            raise VaultError(f"no merchant {merchant!r} in the vault")
+        self._write(doc)
+        self.clear_storage_state(merchant)
+
+    # --- browser storage state (cookies, remembered device) ------------------------------
+    def _state_path(self, merchant: str) -> Path:
+        if not MERCHANT_RE.match(merchant):
+            raise VaultError(f"bad merchant id {merchant!r}")
+        return self.sessions_dir / f"{merchant}.state"
+
+    def load_storage_state(self, merchant: str) -> dict[str, Any] | None:
+        path = self._state_path(merchant)
+        if not path.exists():
+            return None
+        try:
+            state = json.loads(self._fernet.decrypt(path.read_bytes()))
+        except InvalidToken:
+            return None  # written under another key: log in afresh rather than fail
+        for cookie in state.get("cookies", []):
+            register_secret(cookie.get("value"))
+        return state
+
+    def save_storage_state(self, merchant: str, state: dict[str, Any]) -> None:
+        for cookie in state.get("cookies", []):
+            register_secret(cookie.get("value"))
+        _write_private(self._state_path(merchant), self._fernet.encrypt(json.dumps(state).encode()))
+
+    def clear_storage_state(self, merchant: str) -> None:
+        self._state_path(merchant).unlink(missing_ok=True)

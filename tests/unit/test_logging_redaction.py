@@ -1,0 +1,31 @@
+import json
+import logging
+from pathlib import Path
+
+from robot.config import load_settings
+from robot.logging import configure_logging, get_logger, redact_text, register_secret
+
+
+def test_redaction_by_key_by_value_and_card_shape(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(data_dir=tmp_path)
+    configure_logging(settings, console=True)
+    register_secret("s3cret-passw0rd")
+    log = get_logger(merchant="acme")
+    log.info("login attempt", password="s3cret-passw0rd", note="typed s3cret-passw0rd into the field",
+             seed="JBSWY3DPEHPK3PXP", code="123456", card="4111 1111 1111 1111", invoice=1042)
+    try:
+        raise RuntimeError("fill failed for value s3cret-passw0rd")
+    except RuntimeError:
+        log.exception("boom")
+    logging.getLogger().handlers[-1].flush()
+    written = (tmp_path / "logs" / "robot.jsonl").read_text() + capsys.readouterr().err
+    for secret in ("s3cret-passw0rd", "JBSWY3DPEHPK3PXP", "123456", "4111 1111 1111 1111"):
+        assert secret not in written
+    first = json.loads((tmp_path / "logs" / "robot.jsonl").read_text().splitlines()[0])
+    assert first["merchant"] == "acme" and first["invoice"] == 1042
+    assert first["password"] == "[REDACTED]"
+
+
+def test_redact_text_leaves_ordinary_numbers() -> None:
+    assert redact_text("invoice 1042 total 150.00 phone 5555550199") == "invoice 1042 total 150.00 phone 5555550199"
+    assert redact_text("pan 4242424242424242") == "pan [CARD]"
