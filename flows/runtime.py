@@ -1,0 +1,95 @@
+"""What a flow runs inside: a step runner, the merchant's Jobber pages, the gateway, a person.
+
+A flow is `async def run(ctx: FlowContext, job) -> JobResult`. Each stage (verify invoice →
+gateway call → record in Jobber → verify balance) goes through `ctx.step(name, fn)`:
+- `DirectSteps` runs it in-process (tests of flows, dry runs);
+- the job queue passes a durable runner (`DBOS.run_step_async({"name": name}, fn)`), so a crash
+  resumes at the first stage that did not finish. A stage may therefore run twice: it must be
+  idempotent (gateway idempotency keys, look-before-write in Jobber) and return a picklable
+  value (pydantic models, dicts, Decimals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from robot.jobs.models import Candidate, StepTiming, idempotency_key
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+    from robot.config import Settings
+    from robot.vault import MerchantCredentials
+
+T = TypeVar("T")
+
+
+class StepRunner(Protocol):
+    async def __call__(self, name: str, fn: Callable[[], Awaitable[T]]) -> T: ...
+
+
+class JobberAccess(Protocol):
+    """Opens a signed-in Jobber page for the job's merchant (session reused, re-login once)."""
+
+    def page(self) -> AbstractAsyncContextManager["Page"]: ...
+
+
+class Confirmer(Protocol):
+    """Asks a person to pick the invoice when a client has several open ones.
+
+    Returns the chosen invoice number, or None when nobody can answer now (direct runs,
+    or the queue's wait timed out): the flow then ends `needs_confirmation`.
+    """
+
+    async def choose_invoice(self, candidates: list[Candidate]) -> int | None: ...
+
+
+class NoConfirmer:
+    async def choose_invoice(self, candidates: list[Candidate]) -> int | None:
+        return None
+
+
+class DirectSteps:
+    """Runs stages in-process, in order; nothing is checkpointed."""
+
+    async def __call__(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
+        return await fn()
+
+
+@dataclass
+class FlowContext:
+    job_id: str
+    settings: "Settings"
+    creds: "MerchantCredentials"
+    gateway: Any                      # robot.gateway.Gateway for this merchant
+    jobber: JobberAccess
+    runner: StepRunner = field(default_factory=DirectSteps)
+    confirmer: Confirmer = field(default_factory=NoConfirmer)
+    timings: list[StepTiming] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+
+    @property
+    def merchant(self) -> str:
+        return self.creds.merchant
+
+    def key(self, step: str) -> str:
+        """Idempotency key (and gateway reference) for a money-moving step of this job."""
+        return idempotency_key(self.job_id, step)
+
+    async def step(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """Run one stage through the runner, with timing and bound log context."""
+        from robot.logging import bind_context, get_logger
+
+        bind_context(merchant=self.merchant, job=self.job_id, step=name)
+        log = get_logger("flows")
+        started = datetime.now(UTC)
+        log.info("step started")
+        try:
+            return await self.runner(name, fn)
+        finally:
+            self.timings.append(StepTiming(step=name, started_at=started, finished_at=datetime.now(UTC)))
+            log.info("step finished", seconds=round((datetime.now(UTC) - started).total_seconds(), 3))
