@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from robot.faultpoints import crash_point
 from robot.jobs.models import Candidate, StepTiming, idempotency_key
 
 if TYPE_CHECKING:
@@ -88,8 +89,11 @@ class FlowContext:
         log = get_logger("flows")
         started = datetime.now(UTC)
         log.info("step started")
+        crash_point(f"before:{name}")
         try:
-            return await self.runner(name, fn)
+            result = await self.runner(name, fn)
+            crash_point(f"after:{name}")
+            return result
         finally:
             self.timings.append(StepTiming(step=name, started_at=started, finished_at=datetime.now(UTC)))
             log.info("step finished", seconds=round((datetime.now(UTC) - started).total_seconds(), 3))
