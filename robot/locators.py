@@ -1,0 +1,343 @@
+"""Selectors as data: load `selectors/*.toml`, validate them, resolve them on a live page.
+
+A selector is an ordered list of locators (role/name, label, text, test id, placeholder, css);
+the first that resolves wins. A control that resolves by none of them within the action
+timeout is reported as `PageDriftError` naming the control ("Collect Payment button not found
+on invoice page"), never as a bare Playwright timeout.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Union
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from robot.errors import ConfigError, PageDriftError, SessionExpired
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
+
+SELECTORS_DIR = Path(__file__).resolve().parent.parent / "selectors"
+DEFAULT_TIMEOUT_MS = 10_000
+KINDS = ("role", "label", "text", "test_id", "placeholder", "css")
+
+Root = Union["Page", "Locator"]
+
+
+def _pattern(value: str) -> str | re.Pattern[str]:
+    """`/.../` is a regex, anything else plain text."""
+    if len(value) >= 2 and value.startswith("/") and value.endswith("/"):
+        return re.compile(value[1:-1])
+    return value
+
+
+class LocatorSpec(BaseModel):
+    """One way to find a control. Exactly one of the kinds in KINDS."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str | None = None
+    name: str | None = None
+    exact: bool | None = None
+    level: int | None = Field(default=None, ge=1, le=6)
+    label: str | None = None
+    text: str | None = None
+    test_id: str | None = None
+    placeholder: str | None = None
+    css: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "LocatorSpec":
+        given = [k for k in KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a locator needs exactly one of {', '.join(KINDS)} (got {given or 'none'})")
+        if self.role is None and (self.name is not None or self.level is not None):
+            raise ValueError("name/level only go with role")
+        if self.exact is not None and self.kind in ("test_id", "css"):
+            raise ValueError("exact does not apply to test_id/css")
+        for value in (self.name, self.text, self.label, self.placeholder):
+            if value is not None and len(value) >= 2 and value.startswith("/") and value.endswith("/"):
+                try:
+                    re.compile(value[1:-1])
+                except re.error as exc:
+                    raise ValueError(f"bad regex {value!r}: {exc}") from None
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in KINDS if getattr(self, k) is not None)
+
+    def describe(self) -> str:
+        if self.role is not None:
+            extra = f" name={self.name!r}" if self.name else ""
+            return f"role={self.role}{extra}"
+        return f"{self.kind}={getattr(self, self.kind)!r}"
+
+    def build(self, root: Root) -> "Locator":
+        """The Playwright locator for this spec under `root` (a Page or a Locator)."""
+        if self.role is not None:
+            kwargs: dict[str, Any] = {}
+            if self.name is not None:
+                name = _pattern(self.name)
+                kwargs["name"] = name
+                if self.exact is not None and not isinstance(name, re.Pattern):
+                    kwargs["exact"] = self.exact
+            if self.level is not None:
+                kwargs["level"] = self.level
+            return root.get_by_role(self.role, **kwargs)  # type: ignore[arg-type]
+        if self.label is not None:
+            return root.get_by_label(_pattern(self.label), exact=bool(self.exact))
+        if self.text is not None:
+            return root.get_by_text(_pattern(self.text), exact=bool(self.exact))
+        if self.test_id is not None:
+            return root.get_by_test_id(self.test_id)
+        if self.placeholder is not None:
+            return root.get_by_placeholder(_pattern(self.placeholder), exact=bool(self.exact))
+        assert self.css is not None
+        return root.locator(self.css)
+
+
+class SelectorSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    scope: str | None = None
+    optional: bool = False
+    locators: list[LocatorSpec] = Field(min_length=1)
+
+
+class PageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+    ready: str
+    selectors: dict[str, SelectorSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> "PageSpec":
+        if self.ready not in self.selectors:
+            raise ValueError(f"ready selector {self.ready!r} is not defined")
+        for key, sel in self.selectors.items():
+            seen = [key]
+            scope = sel.scope
+            while scope is not None:
+                if scope not in self.selectors:
+                    raise ValueError(f"selector {key!r}: scope {scope!r} is not defined")
+                if scope in seen:
+                    raise ValueError(f"selector {key!r}: scope cycle {' -> '.join([*seen, scope])}")
+                seen.append(scope)
+                scope = self.selectors[scope].scope
+        return self
+
+    def selector(self, key: str) -> SelectorSpec:
+        try:
+            return self.selectors[key]
+        except KeyError:
+            raise ConfigError(f"no selector {key!r} on page {self.page!r} (selectors/{self.page}.toml)") from None
+
+
+def load_page(path: Path) -> PageSpec:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        spec = PageSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(f"{path}: invalid selectors: {problems}") from None
+    if spec.page != path.stem:
+        raise ConfigError(f"{path}: page = {spec.page!r} must match the file name {path.stem!r}")
+    return spec
+
+
+def load_selectors(directory: Path | None = None) -> dict[str, PageSpec]:
+    """Load and validate every `*.toml` in `directory` (default: the repo's selectors/)."""
+    directory = directory or SELECTORS_DIR
+    pages = {p.stem: load_page(p) for p in sorted(directory.glob("*.toml"))}
+    if not pages:
+        raise ConfigError(f"no selector files in {directory}")
+    return pages
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, PageSpec]:
+    """The repo's selectors, loaded once per process."""
+    return load_selectors()
+
+
+def page_spec(page_key: str) -> PageSpec:
+    try:
+        return registry()[page_key]
+    except KeyError:
+        raise ConfigError(f"no selectors for page {page_key!r} (selectors/{page_key}.toml)") from None
+
+
+# --- resolving on a live page ---------------------------------------------------------------
+
+
+def _page_of(root: Root) -> "Page":
+    return root if not hasattr(root, "page") else root.page  # type: ignore[union-attr,return-value]
+
+
+def _on_login_page(page: "Page") -> bool:
+    try:
+        return urlparse(page.url).path.startswith("/login")
+    except Exception:  # pragma: no cover - defensive
+        return False
+
+
+class Resolution(BaseModel):
+    """What `probe` found for one selector (used by `selectors check`)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    page: str
+    selector: str
+    description: str
+    optional: bool
+    found: bool
+    via: str | None = None  # which locator resolved ("role=button name='Collect Payment'")
+    index: int | None = None  # its position: 0 = primary, >0 = a fallback
+    status: Literal["ok", "fallback", "missing", "skipped"] = "missing"
+
+
+class PageLocators:
+    """Selectors of one page, resolved under a root (the Page, or a row/dialog Locator).
+
+    `scopes` re-points a scope selector at a known locator, e.g. {"dialog": edit_dialog} to
+    reuse the Collect Payment fields inside the Edit Payment dialog, or {"row": row} for one
+    payment row.
+    """
+
+    def __init__(
+        self,
+        root: Root,
+        page_key: str,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        scopes: dict[str, "Locator"] | None = None,
+    ) -> None:
+        self.root = root
+        self.spec = page_spec(page_key)
+        self.timeout_ms = timeout_ms
+        self.scopes = dict(scopes or {})
+
+    @property
+    def page(self) -> "Page":
+        return _page_of(self.root)
+
+    def with_scopes(self, **scopes: "Locator") -> "PageLocators":
+        return PageLocators(self.root, self.spec.page, self.timeout_ms, {**self.scopes, **scopes})
+
+    def candidates(self, key: str, under: Root | None = None) -> list["Locator"]:
+        """Every locator of `key`, in order, built under `under` (default: the root)."""
+        sel = self.spec.selector(key)
+        base = under if under is not None else self.root
+        return [spec.build(base) for spec in sel.locators]
+
+    async def _scope_root(self, key: str, deadline: float) -> Root | None:
+        sel = self.spec.selector(key)
+        if sel.scope is None:
+            return self.root
+        if sel.scope in self.scopes:
+            return self.scopes[sel.scope]
+        found = await self._resolve(sel.scope, deadline)
+        return found[0] if found else None
+
+    async def _resolve(self, key: str, deadline: float) -> tuple["Locator", int] | None:
+        from playwright.async_api import Error as PlaywrightError
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        if key in self.scopes:
+            return self.scopes[key], 0
+        under = await self._scope_root(key, deadline)
+        if under is None:
+            return None
+        cands = self.candidates(key, under)
+        combined = cands[0]
+        for extra in cands[1:]:
+            combined = combined.or_(extra)
+        remaining = max(1.0, (deadline - time.monotonic()) * 1000)
+        try:
+            await combined.first.wait_for(state="attached", timeout=remaining)
+        except PlaywrightTimeout:
+            return None
+        except PlaywrightError as exc:
+            if "closed" in str(exc).lower():
+                raise
+            return None
+        for i, cand in enumerate(cands):
+            if await cand.count() > 0:
+                return cand, i
+        return combined, 0  # it changed under us; the combined locator still points at it
+
+    async def resolve(self, key: str, timeout_ms: int | None = None) -> "Locator | None":
+        """The first locator of `key` that resolves within the timeout, else None."""
+        deadline = time.monotonic() + (timeout_ms if timeout_ms is not None else self.timeout_ms) / 1000
+        found = await self._resolve(key, deadline)
+        return found[0] if found else None
+
+    async def require(self, key: str, timeout_ms: int | None = None) -> "Locator":
+        """Like `resolve`, but a control that is not there is a PageDriftError naming it.
+
+        When the browser has landed on the sign-in page instead, the session died: that is
+        SessionExpired (the session pool logs in again), not drift.
+        """
+        loc = await self.resolve(key, timeout_ms)
+        if loc is not None:
+            return loc
+        if self.spec.page not in ("login", "two_factor") and _on_login_page(self.page):
+            raise SessionExpired("the Jobber session ended (sent back to the sign-in page); logging in again")
+        sel = self.spec.selector(key)
+        raise PageDriftError(self.spec.page, key, sel.description, url=_safe_url(self.page))
+
+    async def present(self, key: str) -> bool:
+        """Is `key` there right now (no waiting)?"""
+        return await self.resolve(key, timeout_ms=1) is not None
+
+    async def expect_ready(self, timeout_ms: int | None = None) -> None:
+        """Wait until the page's `ready` selector resolves (its data has loaded)."""
+        await self.require(self.spec.ready, timeout_ms)
+
+    async def probe(self, key: str, timeout_ms: int | None = None) -> Resolution:
+        sel = self.spec.selector(key)
+        deadline = time.monotonic() + (timeout_ms if timeout_ms is not None else self.timeout_ms) / 1000
+        found = await self._resolve(key, deadline)
+        res = Resolution(page=self.spec.page, selector=key, description=sel.description,
+                         optional=sel.optional, found=found is not None)
+        if found is not None:
+            res.index = found[1]
+            res.via = sel.locators[found[1]].describe() if key not in self.scopes else "scope"
+            res.status = "ok" if found[1] == 0 else "fallback"
+        return res
+
+
+def _safe_url(page: "Page") -> str | None:
+    """The page URL without its query string (it may carry tokens)."""
+    try:
+        u = urlparse(page.url)
+    except Exception:  # pragma: no cover
+        return None
+    return f"{u.scheme}://{u.netloc}{u.path}"
+
+
+def locators(root: Root, page_key: str, timeout_ms: int = DEFAULT_TIMEOUT_MS, **scopes: "Locator") -> PageLocators:
+    return PageLocators(root, page_key, timeout_ms, scopes or None)
+
+
+async def require(root: Root, page_key: str, selector_key: str, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> "Locator":
+    return await PageLocators(root, page_key, timeout_ms).require(selector_key)
+
+
+async def expect_ready(page: "Page", page_key: str, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+    await PageLocators(page, page_key, timeout_ms).expect_ready()
