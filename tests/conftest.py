@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.plugin_mock_jobber"]
 
 
 @pytest.fixture(scope="session")
