@@ -1,0 +1,312 @@
+"""Browser sessions: one Chromium per worker, one context per merchant, storage state reused.
+
+    async with SessionPool(settings, vault, code_provider=...) as pool:
+        async with pool.page("acme", job_id="j1") as page:     # signed in, ready to use
+            ...
+
+- A merchant's context starts from its storage state (cookies, remembered device) kept
+  encrypted in the vault, so most jobs need neither the password nor 2FA.
+- A dead session (sent to /login, or the app's 401 sending it there) is renewed by signing in
+  again, once per job; a second time in the same job is `SessionExpired`.
+- Contexts idle longer than `settings.session_idle_seconds` are closed (`close_idle`, also run
+  whenever a job starts). A crashed or disconnected browser is relaunched on the next job.
+- Each job records a Playwright trace chunk; it is kept (scrubbed) only when the job fails,
+  with a screenshot and the page HTML (robot.evidence).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from robot.errors import RobotError, SessionExpired
+from robot.logging import bind_context, get_logger
+from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
+from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page, Playwright
+
+    from robot.config import Settings
+    from robot.vault import MerchantCredentials, Vault
+
+
+@dataclass(eq=False)
+class MerchantSession:
+    merchant: str
+    creds: "MerchantCredentials"
+    base_url: str
+    context: "BrowserContext"
+    page: "Page"
+    pool: "SessionPool"
+    last_used: float = field(default_factory=time.monotonic)
+    job_id: str | None = None
+    relogins_this_job: int = 0
+    logins: int = 0                       # password sign-ins made by this session object
+    tracing: bool = False
+    chunk_open: bool = False
+    artifacts: list[Path] = field(default_factory=list)
+    last_login: LoginResult | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.page.is_closed()
+
+
+# Page objects find their session from the page's context (flows/pages/base.py → relogin_for).
+_BY_CONTEXT: "weakref.WeakKeyDictionary[BrowserContext, MerchantSession]" = weakref.WeakKeyDictionary()
+
+
+async def relogin_for(page: "Page") -> bool:
+    """Called when a page landed on sign-in: log in again if this job has not done so yet."""
+    sess = _BY_CONTEXT.get(page.context)
+    if sess is None or sess.relogins_this_job >= 1:
+        return False
+    sess.relogins_this_job += 1
+    await sess.pool._login(sess, reason="session ended")
+    return True
+
+
+class SessionPool:
+    def __init__(
+        self,
+        settings: "Settings",
+        vault: "Vault",
+        *,
+        code_provider: CodeProvider | None = None,
+        totp: TotpCodes | None = None,
+        playwright: "Playwright | None" = None,
+    ) -> None:
+        self.settings = settings
+        self.vault = vault
+        self.code_provider = code_provider or NoCodeProvider()
+        self.totp = totp or DEFAULT_TOTP
+        self._pw = playwright
+        self._own_pw: Any = None
+        self._browser: "Browser | None" = None
+        self._browser_lock = asyncio.Lock()
+        self._sessions: dict[str, MerchantSession] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.launches = 0
+        self.log = get_logger("sessions")
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> "SessionPool":
+        if self._pw is None:
+            from playwright.async_api import async_playwright
+
+            self._own_pw = async_playwright()
+            self._pw = await self._own_pw.start()
+        await self._ensure_browser()
+        return self
+
+    async def close(self) -> None:
+        for merchant in list(self._sessions):
+            await self.close_merchant(merchant)
+        if self._browser is not None and self._browser.is_connected():
+            await self._browser.close()
+        self._browser = None
+        if self._own_pw is not None:
+            await self._own_pw.__aexit__(None, None, None)
+            self._own_pw = None
+            self._pw = None
+
+    async def __aenter__(self) -> "SessionPool":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def browser(self) -> "Browser | None":
+        return self._browser
+
+    def sessions(self) -> dict[str, MerchantSession]:
+        return dict(self._sessions)
+
+    async def _ensure_browser(self) -> "Browser":
+        from robot.browser import launch
+
+        async with self._browser_lock:
+            if self._browser is not None and self._browser.is_connected():
+                return self._browser
+            if self._browser is not None:
+                self.log.warning("browser disconnected; relaunching")
+                self._sessions.clear()  # their contexts died with it; storage state is in the vault
+            assert self._pw is not None, "SessionPool.start() first"
+            browser = await launch(self._pw, headless=self.settings.headless, explicit=self.settings.browser_path)
+            browser.on("disconnected", lambda _b: self.log.warning("browser disconnected"))
+            self._browser = browser
+            self.launches += 1
+            return browser
+
+    # --- contexts -------------------------------------------------------------------------
+    async def _open(self, merchant: str) -> MerchantSession:
+        sess = self._sessions.get(merchant)
+        if sess is not None and not sess.closed and self._browser is not None and self._browser.is_connected():
+            return sess
+        browser = await self._ensure_browser()
+        creds = self.vault.get(merchant)
+        base_url = (creds.jobber_url or self.settings.jobber_url).rstrip("/")
+        state = self.vault.load_storage_state(merchant)
+        context = await browser.new_context(base_url=base_url, storage_state=state)  # type: ignore[arg-type]
+        context.set_default_timeout(self.settings.action_timeout_ms)
+        context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
+        tracing = False
+        if self.settings.trace:
+            await context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            tracing = True
+        page = await context.new_page()
+        sess = MerchantSession(merchant=merchant, creds=creds, base_url=base_url, context=context,
+                               page=page, pool=self, tracing=tracing)
+        _BY_CONTEXT[context] = sess
+        self._sessions[merchant] = sess
+        self.log.info("browser context opened", merchant=merchant, stored_session=state is not None)
+        return sess
+
+    async def close_merchant(self, merchant: str) -> None:
+        sess = self._sessions.pop(merchant, None)
+        if sess is None:
+            return
+        try:
+            if sess.last_login is not None and sess.last_login.ok and not sess.closed:
+                self.vault.save_storage_state(merchant, await sess.context.storage_state())
+            if sess.tracing:
+                await sess.context.tracing.stop()
+            await sess.context.close()
+        except Exception as exc:  # noqa: BLE001 - the browser may be gone already
+            self.log.info("context close failed", merchant=merchant, error=type(exc).__name__)
+        self.log.info("browser context closed", merchant=merchant)
+
+    async def close_idle(self, now: float | None = None) -> list[str]:
+        """Close contexts unused for `session_idle_seconds`; returns the merchants closed."""
+        now = time.monotonic() if now is None else now
+        closed = []
+        for merchant, sess in list(self._sessions.items()):
+            lock = self._locks.get(merchant)
+            if lock is not None and lock.locked():
+                continue
+            if now - sess.last_used >= self.settings.session_idle_seconds:
+                await self.close_merchant(merchant)
+                closed.append(merchant)
+        return closed
+
+    # --- signing in -----------------------------------------------------------------------
+    async def _login(self, sess: MerchantSession, reason: str) -> LoginResult:
+        log = get_logger("sessions", merchant=sess.merchant, job=sess.job_id, step="login")
+        log.info("signing in", reason=reason)
+        result = await login(
+            sess.page, sess.creds, code_provider=self.code_provider, totp=self.totp,
+            timeout_ms=self.settings.action_timeout_ms, retries=self.settings.unavailable_retries,
+        )
+        sess.last_login = result
+        if result.password_attempts:
+            sess.logins += 1
+        if result.ok:
+            self.vault.save_storage_state(sess.merchant, await sess.context.storage_state())
+        else:
+            log.warning("sign-in failed", outcome=result.outcome.value)
+        raise_for_outcome(result)
+        return result
+
+    async def ensure_signed_in(self, sess: MerchantSession) -> None:
+        """Open the app; if Jobber sends the browser to sign-in, log in (counts as this job's
+        one re-login when the session had been signed in before)."""
+        from flows.pages.base import BasePage, on_login_page
+
+        class _Home(BasePage):
+            page_key = "invoices"
+
+        home = _Home(sess.page, self.settings.action_timeout_ms)
+        await home._navigate("/")
+        if on_login_page(sess.page):
+            sess.relogins_this_job += 1
+            await self._login(sess, reason="no valid session")
+        else:
+            sess.last_login = sess.last_login or LoginResult(outcome=LoginOutcome.logged_in, message="stored session")
+
+    # --- jobs -----------------------------------------------------------------------------
+    @asynccontextmanager
+    async def job(self, merchant: str, job_id: str | None = None, *, sign_in: bool = True
+                  ) -> AsyncIterator[MerchantSession]:
+        """The merchant's session for one job (jobs of one merchant run one at a time).
+
+        On an exception, evidence (screenshot, scrubbed trace, HTML) is saved under
+        artifacts/<job_id>/, its paths put on the session (`artifacts`) and on the
+        exception (`exc.artifacts`), and the exception propagates.
+        """
+        job_id = job_id or f"adhoc-{int(time.time() * 1000)}"
+        await self.close_idle()
+        lock = self._locks.setdefault(merchant, asyncio.Lock())
+        async with lock:
+            bind_context(merchant=merchant, job=job_id)
+            sess = await self._open(merchant)
+            sess.job_id = job_id
+            sess.relogins_this_job = 0
+            sess.artifacts = []
+            if sess.tracing:
+                await sess.context.tracing.start_chunk(title=job_id)
+                sess.chunk_open = True
+            try:
+                if sign_in:
+                    await self.ensure_signed_in(sess)
+                yield sess
+            except BaseException as exc:
+                await self._evidence(sess, exc)
+                raise
+            else:
+                if sess.chunk_open:
+                    sess.chunk_open = False
+                    await sess.context.tracing.stop_chunk()
+            finally:
+                sess.last_used = time.monotonic()
+                sess.job_id = None
+
+    async def _evidence(self, sess: MerchantSession, exc: BaseException) -> None:
+        from robot.evidence import capture
+
+        if not isinstance(exc, Exception):
+            return
+        if self._browser is None or not self._browser.is_connected() or sess.closed:
+            return
+        trace = sess.chunk_open
+        sess.chunk_open = False
+        paths = await capture(sess.page, sess.context, self.settings.artifacts_dir, sess.job_id or "job",
+                              trace_chunk=trace)
+        sess.artifacts = paths
+        try:
+            exc.artifacts = [str(p) for p in paths]  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - some exceptions refuse attributes
+            pass
+        code = exc.code if isinstance(exc, RobotError) else type(exc).__name__
+        get_logger("sessions", merchant=sess.merchant, job=sess.job_id).warning(
+            "job failed; evidence saved", error=code, files=[p.name for p in paths])
+
+    @asynccontextmanager
+    async def page(self, merchant: str, job_id: str | None = None) -> AsyncIterator["Page"]:
+        async with self.job(merchant, job_id) as sess:
+            yield sess.page
+
+    def access(self, merchant: str, job_id: str | None = None) -> "PoolAccess":
+        return PoolAccess(self, merchant, job_id)
+
+
+class PoolAccess:
+    """flows.runtime.JobberAccess over a SessionPool."""
+
+    def __init__(self, pool: SessionPool, merchant: str, job_id: str | None) -> None:
+        self.pool = pool
+        self.merchant = merchant
+        self.job_id = job_id
+
+    def page(self) -> Any:
+        return self.pool.page(self.merchant, self.job_id)
+
+
+__all__ = ["MerchantSession", "PoolAccess", "SessionExpired", "SessionPool", "relogin_for"]
