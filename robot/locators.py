@@ -267,7 +267,12 @@ class PageLocators:
         combined = cands[0]
         for extra in cands[1:]:
             combined = combined.or_(extra)
-        remaining = max(1.0, (deadline - time.monotonic()) * 1000)
+        remaining = (deadline - time.monotonic()) * 1000
+        if remaining <= 0:  # "is it there right now?": no waiting at all
+            for i, cand in enumerate(cands):
+                if await cand.count() > 0:
+                    return cand, i
+            return None
         try:
             await combined.first.wait_for(state="attached", timeout=remaining)
         except PlaywrightTimeout:
@@ -303,7 +308,7 @@ class PageLocators:
 
     async def present(self, key: str) -> bool:
         """Is `key` there right now (no waiting)?"""
-        return await self.resolve(key, timeout_ms=1) is not None
+        return await self.resolve(key, timeout_ms=0) is not None
 
     async def expect_ready(self, timeout_ms: int | None = None) -> None:
         """Wait until the page's `ready` selector resolves (its data has loaded)."""

@@ -31,7 +31,7 @@ class LoginPage(BasePage):
         return resp.status if resp is not None else None
 
     async def error_text(self) -> str | None:
-        el = await self.loc.resolve("error", timeout_ms=1)
+        el = await self.loc.resolve("error", timeout_ms=0)
         if el is None:
             return None
         text = (await el.first.inner_text()).strip()
@@ -46,7 +46,7 @@ async def read_time(loc: "object", key: str) -> datetime | None:
     from robot.locators import PageLocators
 
     assert isinstance(loc, PageLocators)
-    el = await loc.resolve(key, timeout_ms=1)
+    el = await loc.resolve(key, timeout_ms=0)
     if el is None:
         return None
     raw = await el.first.get_attribute("datetime")

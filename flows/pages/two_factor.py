@@ -56,7 +56,7 @@ class TwoFactorPage(BasePage):
             await button.click()
 
     async def error_text(self) -> str | None:
-        el = await self.loc.resolve("error", timeout_ms=1)
+        el = await self.loc.resolve("error", timeout_ms=0)
         if el is None:
             return None
         text = (await el.first.inner_text()).strip()
