@@ -48,7 +48,8 @@ class MerchantSession:
     last_used: float = field(default_factory=time.monotonic)
     job_id: str | None = None
     relogins_this_job: int = 0
-    logins: int = 0                       # password sign-ins made by this session object
+    logins: int = 0                       # password sign-ins made during the current job
+    total_logins: int = 0                 # ... and over this context's life
     tracing: bool = False
     chunk_open: bool = False
     artifacts: list[Path] = field(default_factory=list)
@@ -208,6 +209,7 @@ class SessionPool:
         sess.last_login = result
         if result.password_attempts:
             sess.logins += 1
+            sess.total_logins += 1
         if result.ok:
             self.vault.save_storage_state(sess.merchant, await sess.context.storage_state())
         else:
@@ -216,8 +218,8 @@ class SessionPool:
         return result
 
     async def ensure_signed_in(self, sess: MerchantSession) -> None:
-        """Open the app; if Jobber sends the browser to sign-in, log in (counts as this job's
-        one re-login when the session had been signed in before)."""
+        """Open the app; if Jobber sends the browser to sign-in (no session, expired, forced
+        out), log in."""
         from flows.pages.base import BasePage, on_login_page
 
         class _Home(BasePage):
@@ -226,7 +228,8 @@ class SessionPool:
         home = _Home(sess.page, self.settings.action_timeout_ms)
         await home._navigate("/")
         if on_login_page(sess.page):
-            sess.relogins_this_job += 1
+            # signing in at the start of a job is not the job's one re-login: that one is kept
+            # for a session that dies while the job runs (relogin_for)
             await self._login(sess, reason="no valid session")
         else:
             sess.last_login = sess.last_login or LoginResult(outcome=LoginOutcome.logged_in, message="stored session")
@@ -249,6 +252,7 @@ class SessionPool:
             sess = await self._open(merchant)
             sess.job_id = job_id
             sess.relogins_this_job = 0
+            sess.logins = 0
             sess.artifacts = []
             if sess.tracing:
                 await sess.context.tracing.start_chunk(title=job_id)
