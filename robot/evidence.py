@@ -26,7 +26,7 @@ _JOB_ID_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def job_dir(artifacts_dir: Path, job_id: str) -> Path:
-    safe = _JOB_ID_RE.sub("_", job_id)[:100] or "job"
+    safe = _JOB_ID_RE.sub("_", job_id).replace("..", "_").strip(".")[:100] or "job"
     d = artifacts_dir / safe
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     return d
