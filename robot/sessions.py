@@ -83,8 +83,10 @@ class SessionPool:
         code_provider: CodeProvider | None = None,
         totp: TotpCodes | None = None,
         playwright: "Playwright | None" = None,
+        jobber_url: str | None = None,
     ) -> None:
         self.settings = settings
+        self.jobber_url = jobber_url  # overrides every merchant's URL (selectors check --url)
         self.vault = vault
         self.code_provider = code_provider or NoCodeProvider()
         self.totp = totp or DEFAULT_TOTP
@@ -154,7 +156,7 @@ class SessionPool:
             return sess
         browser = await self._ensure_browser()
         creds = self.vault.get(merchant)
-        base_url = (creds.jobber_url or self.settings.jobber_url).rstrip("/")
+        base_url = (self.jobber_url or creds.jobber_url or self.settings.jobber_url).rstrip("/")
         state = self.vault.load_storage_state(merchant)
         context = await browser.new_context(base_url=base_url, storage_state=state)  # type: ignore[arg-type]
         context.set_default_timeout(self.settings.action_timeout_ms)

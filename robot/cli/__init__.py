@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(mock.app, name="mock")
 app.add_typer(merchants.app, name="merchants")
+app.add_typer(__import__("robot.cli.selectors_cmd", fromlist=["app"]).app, name="selectors")
 system.register(app)
 
 
