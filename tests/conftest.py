@@ -15,3 +15,19 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     from robot.browser import launch_options
 
     return {**browser_type_launch_args, **launch_options(headless=True)}
+
+
+_SYNC_PLAYWRIGHT_FIXTURES = {"page", "context", "browser", "playwright", "new_context"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run tests on pytest-playwright's sync fixtures last.
+
+    Its sync API keeps an event loop running in the main thread from the first such test to the
+    end of the session; an async test (the robot's own code is async) scheduled after it could
+    not start its loop. Moving them to the end keeps both kinds in one run.
+    """
+    def uses_sync_playwright(item: pytest.Item) -> bool:
+        return bool(_SYNC_PLAYWRIGHT_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+    items.sort(key=uses_sync_playwright)  # stable: order within each group is kept
