@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-.PHONY: setup demo test test-all clean
+.PHONY: setup demo test test-slow test-all clean
 
 setup:
 	@bash scripts/setup.sh
@@ -9,6 +9,9 @@ demo: setup
 
 test: setup
 	.venv/bin/python -m pytest
+
+test-slow: setup
+	.venv/bin/python -m pytest -m slow
 
 test-all: setup
 	.venv/bin/python -m pytest -m ''
