@@ -167,6 +167,7 @@ class Outcome(str, Enum):
 class Candidate(BaseModel):
     invoice: int
     issued_date: date | None = None
+    due_date: date | None = None
     total: Money
     balance: Money
     status: str

@@ -1,0 +1,101 @@
+"""ACH return checks: every ACH debit the gateway reports returned (R-code) has its Jobber payment
+reversed, and the job that took it is flagged in the report.
+
+Reversal = a Refund recorded on the Jobber payment for what is left of it, with Details
+"ACH return <R-code> (<reason>) · <txn id> · job <job id>". The mock (like Jobber) supports both
+delete and refund; a refund keeps the payment and its history visible on the invoice, restores
+the balance, and is found again by the next check, so it is never done twice.
+
+Stages: gateway (list ACH debits) → record (per returned debit: refund in Jobber, read back).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from flows.common import Draft, details_text, invoice_of, job_of, open_invoice
+from flows.pages.payment_row import details_match
+from robot.gateway.errors import ACH_RETURN_CODES
+from robot.jobs.models import JobResult, Outcome
+from robot.money import fmt
+
+if TYPE_CHECKING:
+    from flows.runtime import FlowContext
+
+STAGES = ["gateway", "record"]
+
+
+class AchItem(BaseModel):
+    txn_id: str
+    status: str
+    amount: str
+    return_code: str | None = None
+    invoice: int | None = None
+    origin_job: str | None = None
+
+
+async def _debits(ctx: "FlowContext") -> list[AchItem]:
+    out = []
+    for txn in await ctx.gateway.list_transactions():
+        if txn.kind.value != "ach_debit":
+            continue
+        out.append(AchItem(txn_id=txn.id, status=txn.status.value, amount=f"{txn.amount:.2f}",
+                           return_code=txn.return_code, invoice=invoice_of(txn.description),
+                           origin_job=job_of(txn.reference)))
+    return out
+
+
+async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
+    base = {"transaction": item.txn_id, "invoice": item.invoice, "return_code": item.return_code,
+            "origin_job": item.origin_job, "amount": item.amount}
+    if item.invoice is None:
+        return {**base, "result": "problem", "message": "the transaction names no Jobber invoice"}
+    async with ctx.jobber.page() as page:
+        inv = await open_invoice(ctx, page, item.invoice)
+        for row in await inv.payment_rows():
+            payment = await row.read()
+            if not details_match(payment.details, item.txn_id):
+                continue
+            left = payment.amount - payment.refunded
+            if left <= 0:
+                return {**base, "result": "already_reversed", "payment_id": payment.id}
+            reason = ACH_RETURN_CODES.get(item.return_code or "", "returned")
+            await row.refund(left, None, details_text(f"ACH return {item.return_code} ({reason})", item.txn_id,
+                                                      item.origin_job or ctx.job_id))
+            view = await (await open_invoice(ctx, page, item.invoice, inv.invoice_id)).read()
+            return {**base, "result": "reversed", "payment_id": payment.id, "reversed_amount": f"{left:.2f}",
+                    "balance_after": f"{view.balance:.2f}", "status_after": view.status}
+    return {**base, "result": "not_in_jobber"}
+
+
+async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+    debits = await ctx.step("gateway", lambda: _debits(ctx))
+    returned = [d for d in debits if d.status == "returned"]
+    report: dict[str, list[Any]] = {"reversed": [], "already_reversed": [], "not_in_jobber": [], "problems": [],
+                                    "pending": [d.model_dump() for d in debits if d.status == "pending"],
+                                    "settled": [d.model_dump() for d in debits if d.status == "settled"]}
+    for item in returned:
+        if job.dry_run:
+            report["reversed"].append({"transaction": item.txn_id, "invoice": item.invoice, "result": "would_check"})
+            continue
+        done = await ctx.step("record", lambda item=item: _reverse(ctx, item))
+        report[{"reversed": "reversed", "already_reversed": "already_reversed",
+                "not_in_jobber": "not_in_jobber"}.get(done["result"], "problems")].append(done)
+    draft.report.update(report)
+    draft.report["flagged_jobs"] = sorted({r["origin_job"] for r in report["reversed"] + report["already_reversed"]
+                                           if r.get("origin_job")})
+    total = sum((Decimal(r["reversed_amount"]) for r in report["reversed"] if "reversed_amount" in r), Decimal("0.00"))
+    summary = (f"{len(debits)} ACH debit(s): {len(report['pending'])} pending, {len(report['settled'])} settled, "
+               f"{len(returned)} returned ({len(report['reversed'])} reversed now for {fmt(total)}, "
+               f"{len(report['already_reversed'])} already reversed, "
+               f"{len(report['not_in_jobber']) + len(report['problems'])} need a person)")
+    if job.dry_run:
+        return draft.result(Outcome.dry_run, "dry run: " + summary + "; nothing changed")
+    if report["reversed"]:
+        codes = ", ".join(f"{r['transaction']} {r['return_code']} (job {r['origin_job']})" for r in report["reversed"])
+        return draft.result(Outcome.reversed, f"{summary}. Returned: {codes}; their Jobber payments were refunded "
+                                              "and those jobs are flagged")
+    return draft.result(Outcome.succeeded, summary)

@@ -1,0 +1,437 @@
+"""Stages every payment flow shares: verify the invoice, record in Jobber, read it back.
+
+Each stage function here is meant to run inside `ctx.step(name, fn)`: it is idempotent
+(look-before-write in Jobber) and returns a picklable pydantic model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from flows.pages.invoice import InvoicePage
+from flows.pages.invoices import InvoicesPage
+from robot.errors import AmountMismatch, FlowRefused, InvoiceInDraft, InvoiceNotFound
+from robot.jobs.models import Candidate, JobResult, Outcome, StepTiming
+from robot.money import CENT, Money, fmt
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+    from flows.runtime import FlowContext
+
+OPEN_STATUSES = ("awaiting_payment", "past_due")
+SEP = " · "
+
+
+# --- refusals the flows add to robot.errors ---------------------------------------------
+
+
+class ClientMismatch(FlowRefused):
+    code = "client_mismatch"
+
+
+class InvoiceNotOpen(FlowRefused):
+    code = "invoice_not_open"
+
+
+class NothingToRefund(FlowRefused):
+    code = "not_refundable"
+
+
+class NotVoidable(FlowRefused):
+    code = "not_voidable"
+
+
+class QuoteNotApproved(FlowRefused):
+    code = "quote_not_approved"
+
+
+class PaymentNotFound(FlowRefused):
+    code = "payment_not_found"
+
+
+class NeedsConfirmation(FlowRefused):
+    """The job names a client with several open invoices: a person must pick one."""
+
+    code = "needs_confirmation"
+
+    def __init__(self, message: str, candidates: list[Candidate]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+# --- the page held for the whole job -------------------------------------------------------
+
+
+class HeldJobber:
+    """JobberAccess that opens the merchant's session once per job and hands out the same page.
+
+    The session pool's context (its lock, trace chunk and evidence on failure) stays open until
+    `aclose()`, so an exception that leaves the job through `aclose(exc)` gets its evidence saved.
+    `release()` gives the session back early (before waiting on a person).
+    """
+
+    def __init__(self, access: Any) -> None:
+        self.access = access
+        self._stack: AsyncExitStack | None = None
+        self._page: "Page | None" = None
+
+    def page(self) -> AbstractAsyncContextManager["Page"]:
+        return self._held()
+
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator["Page"]:
+        if self._page is None or self._page.is_closed():
+            if self._stack is not None:
+                await self.release()
+            stack = AsyncExitStack()
+            page = await stack.enter_async_context(self.access.page())
+            self._stack, self._page = stack, page
+        yield self._page
+
+    async def release(self, exc: BaseException | None = None) -> None:
+        stack, self._stack, self._page = self._stack, None, None
+        if stack is None:
+            return
+        if exc is None:
+            await stack.aclose()
+        else:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+
+
+def timeout_ms(ctx: "FlowContext") -> int:
+    return int(ctx.settings.action_timeout_ms)
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """What a flow knows so far; the service turns it into a JobResult, also on failure."""
+
+    job_id: str
+    kind: str
+    merchant: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    money_moved: bool = False
+    recorded: bool = False
+
+    def set(self, **kw: Any) -> None:
+        self.fields.update({k: v for k, v in kw.items() if v is not None})
+
+    def result(self, outcome: Outcome, message: str, *, error_code: str | None = None,
+               steps: list[StepTiming] | None = None, artifacts: list[str] | None = None) -> JobResult:
+        return JobResult(job_id=self.job_id, kind=self.kind, merchant=self.merchant, outcome=outcome,
+                         message=message, error_code=error_code, steps=steps or [],
+                         artifacts=artifacts or [], report=dict(self.report), **self.fields)
+
+
+# --- stage values ------------------------------------------------------------------------------
+
+
+class Target(BaseModel):
+    """The verified invoice (or the candidates when the client has several open ones)."""
+
+    invoice: int | None = None
+    invoice_id: int | None = None
+    client: str | None = None
+    status: str | None = None
+    total: Money | None = None
+    balance: Money | None = None
+    amount: Money | None = None
+    candidates: list[Candidate] = Field(default_factory=list)
+
+
+class Recorded(BaseModel):
+    payment_id: int
+    existed: bool = False
+
+
+class ReadBack(BaseModel):
+    balance: Money
+    status: str
+    payment_found: bool = True
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def details_text(txn_id: str, tender: str, job_id: str, note: str | None = None) -> str:
+    """Details = "<txn id> · <tender> · job <job id>" (+ " · <note>")."""
+    parts = [txn_id, tender, f"job {job_id}"]
+    if note:
+        parts.append(note)
+    return SEP.join(parts)
+
+
+def check_amount(amount: Decimal, balance: Decimal | None = None, *, what: str = "the invoice balance") -> None:
+    if amount <= 0:
+        raise AmountMismatch(f"the amount {fmt(amount)} must be greater than $0.00")
+    if amount != amount.quantize(CENT):
+        raise AmountMismatch(f"the amount {amount} has more than 2 decimal places")
+    if balance is not None and amount > balance:
+        raise AmountMismatch(f"the amount {fmt(amount)} is more than {what} ({fmt(balance)}); "
+                             "the robot never charges more than is owed")
+
+
+def _same_client(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+# --- verify -------------------------------------------------------------------------------------
+
+
+async def find_target(ctx: "FlowContext", invoice: int | None, client: str | None) -> Target:
+    """Resolve the job's target: the pinned invoice, or the client's only open invoice, or
+    the candidates when the client has several (no guessing)."""
+    if invoice is not None:
+        return Target(invoice=invoice, client=client)
+    assert client is not None
+    async with ctx.jobber.page() as page:
+        rows = await (await InvoicesPage(page, timeout_ms(ctx)).open()).search(client)
+    mine = [r for r in rows if _same_client(r.client, client)]
+    if not mine:
+        names = sorted({r.client for r in rows if client.casefold() in r.client.casefold()})
+        if len(names) == 1:
+            mine = [r for r in rows if r.client == names[0]]
+        elif len(names) > 1:
+            raise InvoiceNotFound(f"several clients match {client!r} ({', '.join(names)}); give the invoice number")
+    if not mine:
+        raise InvoiceNotFound(f"no client named {client!r} with invoices in this Jobber account")
+    open_rows = [r for r in mine if r.status in OPEN_STATUSES]
+    if not open_rows:
+        raise InvoiceNotOpen(f"{mine[0].client} has no invoice awaiting payment")
+    if len(open_rows) == 1:
+        return Target(invoice=open_rows[0].number, invoice_id=open_rows[0].id, client=mine[0].client)
+    candidates = [Candidate(invoice=r.number, due_date=r.due_date, total=r.total, balance=r.balance,
+                            status=r.status_label or r.status) for r in open_rows]
+    return Target(client=mine[0].client, candidates=candidates)
+
+
+async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id: int | None = None) -> InvoicePage:
+    if invoice_id is not None:
+        return await InvoicePage(page, timeout_ms(ctx)).open(invoice_id)
+    return await (await InvoicesPage(page, timeout_ms(ctx)).open()).open_invoice(number)
+
+
+async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None, amount: Decimal | None,
+                         invoice_id: int | None = None, need_collect: bool = True) -> Target:
+    """The invoice exists, belongs to the client given, is not Draft, takes a payment, and the
+    amount (default: the balance) is > 0, at most 2 decimals and not above the balance."""
+    async with ctx.jobber.page() as page:
+        inv = await open_invoice(ctx, page, number, invoice_id)
+        view = await inv.read()
+        if client is not None and not _same_client(view.client, client):
+            raise ClientMismatch(f"invoice #{number} belongs to {view.client}, not to {client}")
+        if view.status == "draft":
+            raise InvoiceInDraft(f"invoice #{number} is a Draft: Jobber records no payment on it. "
+                                 "A person must send it to the client or mark it as sent first; "
+                                 "the robot never does that on its own")
+        if view.status not in OPEN_STATUSES:
+            raise InvoiceNotOpen(f"invoice #{number} is {view.status_label} (balance {fmt(view.balance)}): "
+                                 "it takes no payment")
+        if need_collect and not view.can_collect_payment:
+            await inv._el("collect_payment")  # raises PageDriftError naming the control
+    amt = view.balance if amount is None else amount
+    check_amount(amt, view.balance)
+    return Target(invoice=view.number, invoice_id=view.id, client=view.client, status=view.status,
+                  total=view.total, balance=view.balance, amount=amt)
+
+
+async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | None, client: str | None,
+                             amount: Decimal | None) -> Target:
+    """Stage "verify" (plus "verify_confirmed" when a person picks among candidates)."""
+
+    async def _verify() -> Target:
+        target = await find_target(ctx, invoice, client)
+        if target.candidates:
+            return target
+        assert target.invoice is not None
+        return await verify_invoice(ctx, target.invoice, client=client, amount=amount, invoice_id=target.invoice_id)
+
+    target = await ctx.step("verify", _verify)
+    if target.candidates:
+        draft.set(client=target.client, candidates=target.candidates, amount_requested=amount)
+        release = getattr(ctx.jobber, "release", None)
+        if release is not None:
+            await release()  # do not hold the merchant's session while a person decides
+        chosen = await ctx.confirmer.choose_invoice(target.candidates)
+        if chosen is None or chosen not in {c.invoice for c in target.candidates}:
+            suggestion = ""
+            if amount is not None:
+                exact = [c.invoice for c in target.candidates if c.balance == amount]
+                if len(exact) == 1:
+                    suggestion = f" (#{exact[0]} has exactly that balance: a suggestion only)"
+            listing = ", ".join(f"#{c.invoice} {fmt(c.balance)} due" for c in target.candidates)
+            raise NeedsConfirmation(f"{target.client} has {len(target.candidates)} open invoices ({listing}); "
+                                    f"a person must pick one{suggestion}", target.candidates)
+
+        async def _verify_chosen() -> Target:
+            return await verify_invoice(ctx, chosen, client=client, amount=amount)
+
+        target = await ctx.step("verify_confirmed", _verify_chosen)
+        draft.fields.pop("candidates", None)
+    draft.set(invoice=target.invoice, client=target.client, amount_requested=target.amount,
+              balance_before=target.balance, status_before=target.status)
+    return target
+
+
+# --- record ---------------------------------------------------------------------------------------
+
+
+async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, method: str, amount: Decimal,
+                         details: str) -> Recorded:
+    """Look for a payment whose Details carry the txn id; record one only when there is none."""
+    from robot.faultpoints import crash_point
+
+    async with ctx.jobber.page() as page:
+        inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id)
+        existing = await inv.find_payment_by_details(txn_id)
+        if existing is not None:
+            return Recorded(payment_id=existing.id, existed=True)
+        pid = await inv.collect_payment(method, amount, None, details)
+        crash_point("jobber:after_save")
+        return Recorded(payment_id=pid)
+
+
+async def read_back(ctx: "FlowContext", target: Target, txn_id: str | None = None) -> ReadBack:
+    async with ctx.jobber.page() as page:
+        inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id)
+        view = await inv.read()
+    found = True
+    if txn_id is not None:
+        from flows.pages.payment_row import details_match
+
+        found = any(details_match(p.details, txn_id) for p in view.payments)
+    return ReadBack(balance=view.balance, status=view.status, payment_found=found)
+
+
+def expected_after(target: Target, amount: Decimal) -> tuple[Decimal, str]:
+    assert target.balance is not None
+    balance = target.balance - amount
+    return balance, ("paid" if balance == 0 else (target.status or "awaiting_payment"))
+
+
+async def record_and_verify(ctx: "FlowContext", draft: Draft, target: Target, *, txn_id: str, method: str,
+                            amount: Decimal, details: str, success: Outcome = Outcome.succeeded,
+                            success_message: str = "") -> JobResult:
+    """Stages "record" and "verify_after"; ends `recorded_with_mismatch` with both figures."""
+    rec = await ctx.step("record", lambda: record_payment(ctx, target, txn_id=txn_id, method=method,
+                                                           amount=amount, details=details))
+    draft.recorded = True
+    draft.set(jobber_payment_id=rec.payment_id)
+    after = await ctx.step("verify_after", lambda: read_back(ctx, target, txn_id))
+    draft.set(balance_after=after.balance, status_after=after.status)
+    exp_balance, exp_status = expected_after(target, amount)
+    if not after.payment_found or after.balance != exp_balance or (
+            exp_status == "paid") != (after.status == "paid"):
+        return draft.result(
+            Outcome.recorded_with_mismatch,
+            f"recorded {fmt(amount)} on invoice #{target.invoice} but Jobber shows balance {fmt(after.balance)} "
+            f"({after.status}); expected {fmt(exp_balance)} ({exp_status}) from the gateway's {fmt(amount)}. "
+            "Check the invoice's payments",
+            error_code="amount_mismatch")
+    note = " (already recorded by an earlier run)" if rec.existed else ""
+    return draft.result(success, success_message or (
+        f"{fmt(amount)} captured and recorded on invoice #{target.invoice}{note}; "
+        f"balance {fmt(target.balance)} → {fmt(after.balance)}"))
+
+
+# --- the gateway side ----------------------------------------------------------------------------
+
+import re as _re  # noqa: E402
+
+_INVOICE_IN_DESC = _re.compile(r"invoice #(\d+)")
+_QUOTE_IN_DESC = _re.compile(r"quote #(\d+)")
+TXN_IN_DETAILS = _re.compile(r"^\s*([A-Za-z]+_[A-Za-z0-9]+)\b")
+
+
+def gateway_description(ctx: "FlowContext", *, invoice: int | None = None, quote: int | None = None) -> str:
+    """What the gateway keeps with the transaction so refund/void/reconcile find the Jobber side."""
+    what = f"Jobber invoice #{invoice}" if invoice is not None else f"Jobber quote #{quote}"
+    return f"{what} · job {ctx.job_id}"
+
+
+def invoice_of(description: str) -> int | None:
+    m = _INVOICE_IN_DESC.search(description or "")
+    return int(m.group(1)) if m else None
+
+
+def quote_of(description: str) -> int | None:
+    m = _QUOTE_IN_DESC.search(description or "")
+    return int(m.group(1)) if m else None
+
+
+def job_of(reference: str | None) -> str | None:
+    """The job id in a gateway reference (our idempotency key "<job id>:<step>")."""
+    if not reference or ":" not in reference:
+        return None
+    return reference.rsplit(":", 1)[0]
+
+
+def tender_label(tender: Any, txn: Any | None = None, *, link_id: str | None = None) -> str:
+    """Details' tender part: "Visa •••• 1111", "Bank •••• 6789", "terminal <id>", "link <id>"."""
+    if link_id is not None:
+        return f"link {link_id}"
+    kind = getattr(tender, "type", None)
+    if kind == "terminal":
+        return f"terminal {tender.terminal_id}"
+    if txn is not None:
+        return str(txn.tender.describe())
+    if kind == "ach_token":
+        return "Bank"
+    return "Card"
+
+
+def jobber_method(tender: Any) -> str:
+    return "bank_transfer" if getattr(tender, "type", None) == "ach_token" else "credit_card"
+
+
+async def move_money(ctx: "FlowContext", tender: Any, amount: Decimal, description: str) -> Any:
+    """Stage "gateway": one money movement by the job's tender, keyed by the job (idempotent)."""
+    from robot.faultpoints import crash_point
+
+    gw = ctx.gateway
+    key = ctx.key("gateway")
+    kind = tender.type
+    if kind == "card_on_file":
+        txn = await gw.charge_card_on_file(tender.customer_id, amount, idempotency_key=key,
+                                           payment_method_id=tender.payment_method_id, description=description)
+    elif kind == "card_token":
+        txn = await gw.charge(tender.token, amount, idempotency_key=key, description=description)
+    elif kind == "ach_token":
+        txn = await gw.ach_debit(tender.token, amount, idempotency_key=key, description=description)
+    elif kind == "terminal":
+        request = await gw.terminal_push(tender.terminal_id, amount, idempotency_key=key)
+        txn = await gw.terminal_result(request.id)
+    else:  # pragma: no cover - the job model allows no other tender
+        raise FlowRefused(f"unknown tender {kind!r}")
+    crash_point("gateway:after_call")
+    return txn
+
+
+async def check_tender(ctx: "FlowContext", tender: Any) -> str:
+    """Dry run: read-only checks of the tender at the gateway; returns how it would be charged."""
+    kind = tender.type
+    if kind == "card_on_file":
+        customer = await ctx.gateway.get_customer(tender.customer_id)
+        methods = customer.payment_methods
+        pm = (next((m for m in methods if m.id == tender.payment_method_id), None)
+              if tender.payment_method_id else customer.default_method())
+        if pm is None:
+            raise FlowRefused(f"customer {tender.customer_id} has no saved payment method"
+                              + (f" {tender.payment_method_id}" if tender.payment_method_id else ""))
+        return f"{pm.brand or 'Card'} •••• {pm.last4 or pm.bank_last4} on file for {customer.name}"
+    if kind == "terminal":
+        return f"terminal {tender.terminal_id}"
+    if kind == "ach_token":
+        return "bank account token (ACH debit)"
+    return "card token"

@@ -1,0 +1,117 @@
+"""Estimate (quote) deposit: "Collect Deposit" on an Approved quote; refused on any other status.
+
+Stages: verify → gateway → record → verify_after. The deposit may not exceed the quote total
+minus the deposits already taken; Jobber carries it onto the invoice when the quote is converted.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from flows.common import (
+    Draft,
+    QuoteNotApproved,
+    check_amount,
+    check_tender,
+    details_text,
+    gateway_description,
+    jobber_method,
+    move_money,
+    tender_label,
+    timeout_ms,
+)
+from flows.pages.payment_row import details_match
+from flows.pages.quotes import QuotesPage
+from robot.jobs.models import JobResult, Outcome
+from robot.money import Money, fmt
+
+if TYPE_CHECKING:
+    from flows.runtime import FlowContext
+
+STAGES = ["verify", "gateway", "record", "verify_after"]
+
+
+class QuoteTarget(BaseModel):
+    quote: int
+    quote_id: int
+    status: str
+    total: Money
+    deposited: Money
+    amount: Money
+
+
+class DepositRead(BaseModel):
+    deposited: Money
+    payment_id: int | None = None
+
+
+async def _open(ctx: "FlowContext", page: Any, number: int, quote_id: int | None = None) -> Any:
+    from flows.pages.quote import QuotePage
+
+    if quote_id is not None:
+        return await QuotePage(page, timeout_ms(ctx)).open(quote_id)
+    return await (await QuotesPage(page, timeout_ms(ctx)).open()).open_quote(number)
+
+
+async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+    async def _verify() -> QuoteTarget:
+        async with ctx.jobber.page() as page:
+            qp = await _open(ctx, page, job.quote)
+            view = await qp.read()
+            if view.status != "approved":
+                raise QuoteNotApproved(f"quote #{job.quote} is {view.status_label}: Jobber takes a deposit only on an "
+                                       "Approved quote; the client must approve it first")
+            await qp._el("collect_deposit")  # PageDriftError naming the control when it is gone
+        deposited = sum((d.amount - d.refunded for d in view.deposits), Decimal("0.00"))
+        left = view.total - deposited
+        check_amount(job.amount, left, what=f"what is left of the quote total ({fmt(view.total)} less deposits)")
+        return QuoteTarget(quote=view.number, quote_id=view.id, status=view.status, total=view.total,
+                           deposited=deposited, amount=job.amount)
+
+    target = await ctx.step("verify", _verify)
+    draft.set(quote=target.quote, amount_requested=target.amount, status_before=target.status,
+              balance_before=target.total - target.deposited)
+    tender = job.tender
+    if job.dry_run:
+        how = await ctx.step("gateway_check", lambda: check_tender(ctx, tender))
+        return draft.result(Outcome.dry_run, f"dry run: would take a {fmt(target.amount)} deposit on quote "
+                                             f"#{target.quote} from {how}; nothing moved, nothing recorded")
+    txn = await ctx.step("gateway", lambda: move_money(ctx, tender, target.amount,
+                                                       gateway_description(ctx, quote=target.quote)))
+    label = tender_label(tender, txn)
+    moved = txn.amount if tender.type == "ach_token" else txn.captured
+    draft.money_moved = True
+    draft.set(gateway_transaction_id=txn.id, gateway_status=txn.status.value, tender=label, amount_captured=moved)
+    details = details_text(txn.id, label, ctx.job_id, "ACH debit pending settlement" if tender.type == "ach_token" else None)
+
+    async def _record() -> int:
+        async with ctx.jobber.page() as page:
+            qp = await _open(ctx, page, target.quote, target.quote_id)
+            for d in await qp.deposits():
+                if details_match(d.details, txn.id):
+                    return d.id
+            return await qp.collect_deposit(jobber_method(tender), moved, None, details)
+
+    payment_id = await ctx.step("record", _record)
+    draft.recorded = True
+    draft.set(jobber_payment_id=payment_id)
+
+    async def _after() -> DepositRead:
+        async with ctx.jobber.page() as page:
+            view = await (await _open(ctx, page, target.quote, target.quote_id)).read()
+        mine = next((d for d in view.deposits if details_match(d.details, txn.id)), None)
+        return DepositRead(deposited=sum((d.amount - d.refunded for d in view.deposits), Decimal("0.00")),
+                           payment_id=mine.id if mine else None)
+
+    after = await ctx.step("verify_after", _after)
+    draft.set(balance_after=target.total - after.deposited, status_after=target.status)
+    if after.payment_id is None or after.deposited != target.deposited + moved:
+        return draft.result(Outcome.recorded_with_mismatch,
+                            f"deposit {fmt(moved)} taken; Jobber shows {fmt(after.deposited)} deposited on quote "
+                            f"#{target.quote}, expected {fmt(target.deposited + moved)}", error_code="amount_mismatch")
+    outcome = Outcome.pending if tender.type == "ach_token" else Outcome.succeeded
+    return draft.result(outcome, f"deposit of {fmt(moved)} taken and recorded on quote #{target.quote}; "
+                                 f"{fmt(after.deposited)} deposited of {fmt(target.total)}")

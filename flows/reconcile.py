@@ -1,0 +1,181 @@
+"""Reconcile a merchant: gateway transactions vs Jobber payments for a period.
+
+Matched by the transaction id at the start of a payment's Details. Categories:
+- matched: both sides, same net amount (captured − refunded vs amount − refunded);
+- missing_in_jobber: money moved at the gateway, no Jobber payment carries its id;
+- unknown_in_jobber: a Jobber payment carries a gateway-style id the gateway does not know
+  (for the period);
+- amount_mismatch: both sides, different net amounts.
+`repair` records each missing one on the invoice named in the transaction's description
+(stage "record" per transaction, look-before-write as everywhere).
+
+Stages: gateway (list transactions) → jobber (list payments) → record (per repair).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from flows.common import (
+    OPEN_STATUSES,
+    TXN_IN_DETAILS,
+    Draft,
+    Target,
+    details_text,
+    invoice_of,
+    job_of,
+    open_invoice,
+    record_payment,
+    timeout_ms,
+)
+from flows.pages.invoice import InvoicePage
+from flows.pages.invoices import InvoicesPage
+from robot.jobs.models import JobResult, Outcome
+from robot.money import Money, fmt
+
+if TYPE_CHECKING:
+    from flows.runtime import FlowContext
+
+STAGES = ["gateway", "jobber", "record"]
+_NO_MONEY = ("declined", "authorized", "voided")
+
+
+class GwTxn(BaseModel):
+    id: str
+    kind: str
+    status: str
+    net: Money
+    captured: Money
+    refunded: Money
+    tender: str
+    created: date
+    invoice: int | None = None
+    origin_job: str | None = None
+
+
+class JbPayment(BaseModel):
+    invoice: int
+    invoice_id: int
+    payment_id: int
+    txn_id: str | None
+    method: str
+    amount: Money
+    refunded: Money
+    net: Money
+    date: date | None
+    details: str
+
+
+def _in_period(d: date | None, since: date | None, until: date | None) -> bool:
+    if d is None:
+        return True
+    return (since is None or d >= since) and (until is None or d <= until)
+
+
+async def _gateway_side(ctx: "FlowContext", since: date | None, until: date | None) -> list[GwTxn]:
+    start = datetime.combine(since, time.min, UTC) if since else None
+    end = datetime.combine(until, time.max, UTC) if until else None
+    out = []
+    for t in await ctx.gateway.list_transactions(since=start, until=end):
+        if t.status.value == "declined" or (t.kind.value == "authorization" and t.status.value == "authorized"):
+            continue
+        money_kept = t.status.value not in _NO_MONEY and t.status.value != "returned"
+        captured = t.amount if t.status.value == "pending" else t.captured
+        net = (captured - t.refunded) if money_kept else Decimal("0.00")
+        label = f"terminal" if t.kind.value == "terminal_sale" else t.tender.describe()
+        out.append(GwTxn(id=t.id, kind=t.kind.value, status=t.status.value, net=max(net, Decimal("0.00")),
+                         captured=captured, refunded=t.refunded, tender=label, created=t.created_at.date(),
+                         invoice=invoice_of(t.description), origin_job=job_of(t.reference)))
+    return out
+
+
+async def _jobber_side(ctx: "FlowContext", since: date | None, until: date | None) -> list[JbPayment]:
+    out = []
+    async with ctx.jobber.page() as page:
+        rows = await (await InvoicesPage(page, timeout_ms(ctx)).open()).rows()
+        for row in rows:
+            if row.status == "draft":
+                continue
+            view = await (await InvoicePage(page, timeout_ms(ctx)).open(row.id)).read()
+            for p in view.payments:
+                if not _in_period(p.date, since, until):
+                    continue
+                m = TXN_IN_DETAILS.match(p.details or "")
+                out.append(JbPayment(invoice=view.number, invoice_id=view.id, payment_id=p.id,
+                                     txn_id=m.group(1) if m else None, method=p.method, amount=p.amount,
+                                     refunded=p.refunded, net=p.amount - p.refunded, date=p.date, details=p.details))
+    return out
+
+
+def compare(txns: list[GwTxn], payments: list[JbPayment]) -> dict[str, list[dict[str, Any]]]:
+    by_txn: dict[str, list[JbPayment]] = {}
+    for p in payments:
+        if p.txn_id:
+            by_txn.setdefault(p.txn_id, []).append(p)
+    known = {t.id for t in txns}
+    report: dict[str, list[dict[str, Any]]] = {"matched": [], "missing_in_jobber": [], "unknown_in_jobber": [],
+                                               "amount_mismatch": []}
+    for t in txns:
+        found = by_txn.get(t.id, [])
+        row = {"transaction": t.id, "status": t.status, "tender": t.tender, "invoice": t.invoice,
+               "gateway_net": f"{t.net:.2f}", "origin_job": t.origin_job}
+        if not found:
+            if t.net > 0:
+                report["missing_in_jobber"].append(row)
+            continue
+        jobber_net = sum((p.net for p in found), Decimal("0.00"))
+        row.update({"jobber_net": f"{jobber_net:.2f}", "jobber_invoice": found[0].invoice,
+                    "payment_ids": [p.payment_id for p in found]})
+        report["matched" if jobber_net == t.net and len(found) == 1 else "amount_mismatch"].append(row)
+    for p in payments:
+        if p.txn_id and p.txn_id not in known:
+            report["unknown_in_jobber"].append({"transaction": p.txn_id, "invoice": p.invoice,
+                                                "payment_id": p.payment_id, "jobber_net": f"{p.net:.2f}",
+                                                "date": p.date.isoformat() if p.date else None})
+    return report
+
+
+async def _repair_one(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]:
+    inv_number = row.get("invoice")
+    if inv_number is None:
+        return {**row, "repair": "no invoice named in the transaction's description; record it by hand"}
+    async with ctx.jobber.page() as page:
+        view = await (await open_invoice(ctx, page, inv_number)).read()
+    amount = Decimal(row["gateway_net"])
+    if view.status not in OPEN_STATUSES or amount > view.balance:
+        return {**row, "repair": f"invoice #{inv_number} is {view.status_label} with balance {fmt(view.balance)}; "
+                                 "not recorded, a person must look"}
+    target = Target(invoice=view.number, invoice_id=view.id, status=view.status, balance=view.balance, amount=amount)
+    method = "bank_transfer" if row["tender"].lower().startswith("bank") else "credit_card"
+    rec = await record_payment(ctx, target, txn_id=row["transaction"], method=method, amount=amount,
+                               details=details_text(row["transaction"], row["tender"], row.get("origin_job") or ctx.job_id,
+                                                    "recorded by reconcile"))
+    return {**row, "repair": "recorded", "payment_id": rec.payment_id}
+
+
+async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+    txns = await ctx.step("gateway", lambda: _gateway_side(ctx, job.since, job.until))
+    payments = await ctx.step("jobber", lambda: _jobber_side(ctx, job.since, job.until))
+    report = compare(txns, payments)
+    if job.repair and not job.dry_run:
+        repaired = []
+        for row in report["missing_in_jobber"]:
+            repaired.append(await ctx.step("record", lambda row=row: _repair_one(ctx, row)))
+        report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"]
+        report["missing_in_jobber"] = [r for r in repaired if r.get("repair") != "recorded"]
+    draft.report.update(report)
+    draft.report["period"] = {"since": job.since.isoformat() if job.since else None,
+                              "until": job.until.isoformat() if job.until else None}
+    counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in report.items())
+    drift = report["missing_in_jobber"] or report["unknown_in_jobber"] or report["amount_mismatch"]
+    if job.dry_run:
+        return draft.result(Outcome.dry_run, f"dry run: {counts}; nothing recorded")
+    if drift:
+        return draft.result(Outcome.succeeded,
+                            f"drift found: {counts}" + ("" if job.repair else "; run with --repair to record "
+                                                        "the missing ones"), error_code="reconcile_drift")
+    return draft.result(Outcome.succeeded, f"gateway and Jobber agree: {counts}")

@@ -1,0 +1,139 @@
+"""Refund all or part of a gateway transaction and record the refund on its Jobber payment.
+
+Stages: verify → gateway → record → verify_after.
+verify: the transaction exists and has something left to refund (never more than captured
+minus earlier refunds), and its Jobber payment is found by the transaction id in Details
+(the invoice comes from the transaction's description).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from flows.common import (
+    AmountMismatch,
+    Draft,
+    NothingToRefund,
+    PaymentNotFound,
+    check_amount,
+    details_text,
+    invoice_of,
+    open_invoice,
+)
+from flows.pages.payment_row import details_match
+from robot.jobs.models import JobResult, Outcome
+from robot.money import Money, fmt
+
+if TYPE_CHECKING:
+    from flows.runtime import FlowContext
+
+STAGES = ["verify", "gateway", "record", "verify_after"]
+
+
+class PaymentTarget(BaseModel):
+    """A gateway transaction and the Jobber payment that carries its id."""
+
+    txn_id: str
+    txn_status: str
+    tender: str
+    captured: Money
+    refundable: Money
+    settled: bool = False
+    amount: Money | None = None
+    invoice: int | None = None
+    invoice_id: int | None = None
+    payment_id: int | None = None
+    payment_amount: Money | None = None
+    jobber_refunded: Money = Decimal("0.00")
+    balance: Money | None = None
+    status: str | None = None
+
+
+async def find_payment(ctx: "FlowContext", txn: Any) -> PaymentTarget:
+    target = PaymentTarget(txn_id=txn.id, txn_status=txn.status.value, tender=txn.tender.describe(),
+                           captured=txn.captured, refundable=txn.refundable, settled=txn.settled,
+                           invoice=invoice_of(txn.description))
+    if target.invoice is None:
+        return target
+    async with ctx.jobber.page() as page:
+        inv = await open_invoice(ctx, page, target.invoice)
+        view = await inv.read()
+    target = target.model_copy(update={"invoice_id": view.id, "balance": view.balance, "status": view.status})
+    for p in view.payments:
+        if details_match(p.details, txn.id):
+            return target.model_copy(update={"payment_id": p.id, "payment_amount": p.amount,
+                                             "jobber_refunded": p.refunded})
+    return target
+
+
+async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+    async def _verify() -> PaymentTarget:
+        txn = await ctx.gateway.get_transaction(job.transaction_id)
+        target = await find_payment(ctx, txn)
+        if target.refundable <= 0:
+            raise NothingToRefund(f"transaction {txn.id} ({txn.status.value}) has nothing left to refund: "
+                                  f"captured {fmt(txn.captured)}, refunded {fmt(txn.refunded)}")
+        amount = target.refundable if job.amount is None else job.amount
+        check_amount(amount, target.refundable, what="what is left to refund on this transaction")
+        if target.payment_id is None:
+            raise PaymentNotFound(f"no Jobber payment carries {txn.id} in its Details"
+                                  + (f" on invoice #{target.invoice}" if target.invoice else "")
+                                  + "; record the payment first (reconcile --repair), then refund")
+        return target.model_copy(update={"amount": amount})
+
+    target = await ctx.step("verify", _verify)
+    assert target.amount is not None
+    amount = target.amount
+    draft.set(invoice=target.invoice, gateway_transaction_id=target.txn_id, tender=target.tender,
+              amount_requested=amount, jobber_payment_id=target.payment_id, balance_before=target.balance,
+              status_before=target.status)
+    draft.report["refundable_before"] = f"{target.refundable:.2f}"
+    if job.dry_run:
+        return draft.result(Outcome.dry_run, f"dry run: would refund {fmt(amount)} of {target.txn_id} "
+                                             f"({fmt(target.refundable)} refundable) and record it on Jobber payment "
+                                             f"{target.payment_id} of invoice #{target.invoice}; nothing moved")
+
+    refund = await ctx.step("gateway", lambda: ctx.gateway.refund(target.txn_id, amount,
+                                                                  idempotency_key=ctx.key("gateway")))
+    draft.money_moved = True
+    draft.set(amount_captured=refund.amount, gateway_status="refunded")
+    draft.report["refund_id"] = refund.id
+
+    async def _record() -> bool:
+        async with ctx.jobber.page() as page:
+            inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id)
+            row = await inv.payment_row(target.payment_id or 0)
+            current = await row.read()
+            if current.refunded >= target.jobber_refunded + refund.amount:
+                return True  # an earlier run recorded it
+            await row.refund(refund.amount, None, details_text(refund.id, f"refund of {target.txn_id}", ctx.job_id))
+            return False
+
+    existed = await ctx.step("record", _record)
+    draft.recorded = True
+
+    async def _after() -> PaymentTarget:
+        txn = await ctx.gateway.get_transaction(target.txn_id)
+        return await find_payment(ctx, txn)
+
+    after = await ctx.step("verify_after", _after)
+    draft.set(balance_after=after.balance, status_after=after.status)
+    draft.report["refundable_after"] = f"{after.refundable:.2f}"
+    draft.report["jobber_refunded"] = f"{after.jobber_refunded:.2f}"
+    exp_balance = (target.balance or Decimal(0)) + refund.amount
+    exp_refunded = target.jobber_refunded + refund.amount
+    if after.balance != exp_balance or after.jobber_refunded != exp_refunded:
+        return draft.result(Outcome.recorded_with_mismatch,
+                            f"refunded {fmt(refund.amount)} at the gateway; Jobber shows refunded "
+                            f"{fmt(after.jobber_refunded)} and balance {fmt(after.balance)}, expected "
+                            f"{fmt(exp_refunded)} and {fmt(exp_balance)}", error_code="amount_mismatch")
+    note = " (already recorded by an earlier run)" if existed else ""
+    return draft.result(Outcome.succeeded,
+                        f"refunded {fmt(refund.amount)} of {target.txn_id} and recorded it on invoice "
+                        f"#{target.invoice}{note}; {fmt(after.refundable)} left to refund")
+
+
+__all__ = ["AmountMismatch", "PaymentTarget", "find_payment", "run"]
