@@ -16,6 +16,7 @@ app.add_typer(mock.app, name="mock")
 app.add_typer(merchants.app, name="merchants")
 app.add_typer(__import__("robot.cli.selectors_cmd", fromlist=["app"]).app, name="selectors")
 system.register(app)
+__import__("robot.cli.payments", fromlist=["register"]).register(app)  # payments + demo
 
 
 def main() -> None:

@@ -1,0 +1,209 @@
+"""`jobber-robot charge|deposit|quote-deposit|link|refund|void|reconcile|ach-check`.
+
+Each command builds the job model (bad input: the field and the rule, exit 2, nothing done)
+and hands it to ONE seam, `execute`, which today runs the flow in this process with a session
+pool; the job queue replaces only its body. Card numbers are never arguments: tokens only.
+Exit codes: 0 succeeded / pending / dry run, 1 any other outcome, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import typer
+
+from robot.cli.console import err
+from robot.jobs.models import JobResult
+
+TENDER_HELP = "exactly one tender: --card-on-file, --card-token, --ach-token or --terminal"
+
+
+def new_job_id() -> str:
+    return f"cli-{uuid.uuid4().hex[:12]}"
+
+
+def execute(job: Any, *, json_output: bool, wait: bool = True, job_id: str | None = None) -> JobResult:
+    """Run one job and return its result (in-process: a session pool, the flow, the gateway)."""
+    import asyncio
+
+    from flows.service import run_job
+    from robot.config import get_settings
+    from robot.logging import configure_logging
+    from robot.sessions import SessionPool
+    from robot.twofactor import PromptCodeProvider
+    from robot.vault import Vault
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    configure_logging(settings, console=not json_output)
+    vault = Vault.from_settings(settings)
+
+    async def _run() -> JobResult:
+        async with SessionPool(settings, vault, code_provider=PromptCodeProvider()) as pool:
+            return await run_job(job, job_id=job_id or new_job_id(), settings=settings, pool=pool, vault=vault)
+
+    return asyncio.run(_run())
+
+
+# --- building jobs -----------------------------------------------------------------------------
+
+
+def _bad_input(problems: list[dict[str, str]]) -> None:
+    for p in problems:
+        err.print(f"[red]invalid input: {p['field']}: {p['rule']}[/red]")
+    err.print("[dim]nothing was done[/dim]")
+    raise typer.Exit(2)
+
+
+def build_job(data: dict[str, Any]) -> Any:
+    """The job model, or exit 2 naming each bad field and its rule (never echoing the value)."""
+    from pydantic import ValidationError
+
+    from robot.jobs.models import parse_job, validation_problems
+
+    try:
+        return parse_job({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        _bad_input(validation_problems(exc))
+
+
+def tender_of(card_on_file: str | None, payment_method: str | None, card_token: str | None,
+              ach_token: str | None, terminal: str | None) -> dict[str, Any]:
+    given = [t for t in (card_on_file, card_token, ach_token, terminal) if t]
+    if len(given) != 1:
+        _bad_input([{"field": "tender", "rule": f"give {TENDER_HELP}"}])
+    if payment_method and not card_on_file:
+        _bad_input([{"field": "tender.payment_method_id", "rule": "--payment-method goes with --card-on-file"}])
+    if card_on_file:
+        return {"type": "card_on_file", "customer_id": card_on_file, "payment_method_id": payment_method}
+    if card_token:
+        return {"type": "card_token", "token": card_token}
+    if ach_token:
+        return {"type": "ach_token", "token": ach_token}
+    return {"type": "terminal", "terminal_id": terminal}
+
+
+def finish(job: Any, json_output: bool, job_id: str | None) -> None:
+    from robot.cli.summary import print_result
+
+    result = execute(job, json_output=json_output, job_id=job_id)
+    print_result(result, json_output=json_output)
+    drift = result.error_code == "reconcile_drift"
+    raise typer.Exit(0 if result.ok and not drift else 1)
+
+
+# --- options shared by the commands --------------------------------------------------------------
+
+MERCHANT = typer.Option(..., "--merchant", "-m", help="merchant slug in the vault, e.g. acme")
+INVOICE = typer.Option(None, "--invoice", "-i", help="Jobber invoice number")
+CLIENT = typer.Option(None, "--client", "-c", help="client name (when no invoice is pinned)")
+DRY_RUN = typer.Option(False, "--dry-run", help="every check, no money moved, nothing recorded")
+JSON = typer.Option(False, "--json", help="print the result as JSON")
+JOB_ID = typer.Option(None, "--job-id", help="job id (re-run a job: the gateway never moves money twice for it)")
+CARD_ON_FILE = typer.Option(None, "--card-on-file", help="gateway customer id whose saved card is charged")
+PAYMENT_METHOD = typer.Option(None, "--payment-method", help="saved payment method id (default: the customer's default)")
+CARD_TOKEN = typer.Option(None, "--card-token", help="card token from intake (jobber-robot tokenize)")
+ACH_TOKEN = typer.Option(None, "--ach-token", help="bank account token (ACH debit)")
+TERMINAL = typer.Option(None, "--terminal", help="terminal id to push the amount to")
+
+
+def register(app: typer.Typer) -> None:
+    from robot.cli import demo
+
+    demo.register(app)
+
+    @app.command("charge")
+    def charge(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+               amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
+               card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
+               ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
+               json_output: bool = JSON, job_id: str = JOB_ID) -> None:
+        """Charge an invoice by card on file, card token, ACH token or terminal, and record it in Jobber."""
+        tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
+        job = build_job({"kind": "charge", "merchant": merchant, "invoice": invoice, "client": client,
+                         "amount": amount, "tender": tender, "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+    @app.command("deposit")
+    def deposit(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+                amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
+                card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
+                ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
+                json_output: bool = JSON, job_id: str = JOB_ID) -> None:
+        """Take a partial payment on an invoice (several until it is Paid)."""
+        tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
+        job = build_job({"kind": "deposit", "merchant": merchant, "invoice": invoice, "client": client,
+                         "amount": amount, "tender": tender, "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+    @app.command("quote-deposit")
+    def quote_deposit(merchant: str = MERCHANT,
+                      quote: int = typer.Option(..., "--quote", "-q", help="Jobber quote number"),
+                      amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
+                      card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD,
+                      card_token: str = CARD_TOKEN, ach_token: str = ACH_TOKEN, terminal: str = TERMINAL,
+                      dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
+        """Collect a deposit on an Approved quote."""
+        tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
+        job = build_job({"kind": "quote_deposit", "merchant": merchant, "quote": quote, "amount": amount,
+                         "tender": tender, "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+    @app.command("link")
+    def link(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+             amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
+             sms: str = typer.Option(None, "--sms", help="send the link by text message to this phone"),
+             email: str = typer.Option(None, "--email", help="send the link by e-mail to this address"),
+             reconcile: bool = typer.Option(False, "--reconcile", help="record every paid link in Jobber (once) "
+                                            "and report expired ones, instead of creating a link"),
+             dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
+        """Create a payment link and send it (or, with --reconcile, record paid links in Jobber)."""
+        if reconcile:
+            job = build_job({"kind": "link_reconcile", "merchant": merchant, "dry_run": dry_run})
+        else:
+            if bool(sms) == bool(email):
+                _bad_input([{"field": "send_via", "rule": "give exactly one of --sms or --email"}])
+            job = build_job({"kind": "link", "merchant": merchant, "invoice": invoice, "client": client,
+                             "amount": amount, "send_via": "sms" if sms else "email", "to": sms or email,
+                             "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+    @app.command("refund")
+    def refund(merchant: str = MERCHANT,
+               transaction: str = typer.Option(..., "--transaction", "-t", help="gateway transaction id"),
+               amount: str = typer.Option(None, "--amount", "-a", help="amount (default: all that is left)"),
+               dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
+        """Refund all or part of a transaction and record it on its Jobber payment."""
+        job = build_job({"kind": "refund", "merchant": merchant, "transaction_id": transaction, "amount": amount,
+                         "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+    @app.command("void")
+    def void(merchant: str = MERCHANT,
+             transaction: str = typer.Option(..., "--transaction", "-t", help="gateway transaction id"),
+             dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
+        """Void a transaction before settlement and delete its payment in Jobber."""
+        job = build_job({"kind": "void", "merchant": merchant, "transaction_id": transaction, "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+    @app.command("reconcile")
+    def reconcile(merchant: str = MERCHANT,
+                  since: str = typer.Option(None, "--since", help="first day (YYYY-MM-DD)"),
+                  until: str = typer.Option(None, "--until", help="last day (YYYY-MM-DD)"),
+                  repair: bool = typer.Option(False, "--repair", help="record the payments missing in Jobber"),
+                  dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
+        """Compare gateway transactions with Jobber payments; report drift (and repair it)."""
+        job = build_job({"kind": "reconcile", "merchant": merchant, "since": since, "until": until,
+                         "repair": repair, "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+    @app.command("ach-check")
+    def ach_check(merchant: str = MERCHANT, dry_run: bool = DRY_RUN, json_output: bool = JSON,
+                  job_id: str = JOB_ID) -> None:
+        """Reverse the Jobber payments of ACH debits that came back returned, and flag their jobs."""
+        job = build_job({"kind": "ach_check", "merchant": merchant, "dry_run": dry_run})
+        finish(job, json_output, job_id)
+
+
+__all__ = ["build_job", "execute", "new_job_id", "register"]
