@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins: list[str] = ["tests.plugin_mock_jobber"]
+pytest_plugins: list[str] = ["tests.plugin_mock_jobber", "tests.plugin_gateway", "tests.plugin_world"]
 
 
 @pytest.fixture(scope="session")

@@ -130,7 +130,9 @@ class Gateway(Protocol):
         ...
 
     async def list_transactions(self, since: datetime | None = None, until: datetime | None = None,
-                                reference: str | None = None) -> list[Transaction]:
+                                reference: str | None = None, *, status: str | None = None,
+                                kind: str | None = None) -> list[Transaction]:
+        """The merchant's transactions, oldest first; since/until bound created_at (until exclusive)."""
         ...
 
     async def batch_status(self, batch_id: str | None = None) -> Batch:

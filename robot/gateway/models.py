@@ -88,7 +88,7 @@ class Transaction(_Model):
     status: TransactionStatus
     amount: MoneyAmount             # asked for (authorized / charged)
     captured: MoneyAmount           # money that moved to the merchant
-    refunded: MoneyAmount           # sum of refunds (a void counts as returning everything captured)
+    refunded: MoneyAmount           # sum of refunds (a void or ACH return is shown by status, not here)
     refundable: MoneyAmount         # captured - refunded, 0 when voided/returned/declined
     currency: str = "USD"
     tender: MaskedTender
