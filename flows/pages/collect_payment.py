@@ -62,6 +62,7 @@ class CollectPaymentDialog:
     async def save(self, api_path_part: str = "/payments") -> dict[str, Any]:
         """Press Save; returns Jobber's saved record. A refusal is PaymentRejected/InputError
         with Jobber's own message (the dialog is cancelled, nothing was recorded)."""
+        dialog = await self.wait_open()  # resolved now: the SPA closes it as soon as Jobber answers
         save = await self.loc.require("save")
 
         def is_save(resp: "Response") -> bool:
@@ -83,7 +84,6 @@ class CollectPaymentDialog:
             raise PaymentRejected(f"Jobber refused the payment: {message}")
         from playwright.async_api import expect
 
-        dialog = await self.wait_open()
         await expect(dialog).to_be_hidden(timeout=self.timeout_ms)
         return body
 
