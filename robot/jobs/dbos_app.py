@@ -1,0 +1,117 @@
+"""DBOS Transact for the job queue: one configuration from settings, launch/destroy, a client.
+
+- The system database is `settings.system_database_url`: a SQLite file under DATA_DIR by default,
+  Postgres when JOBBER_ROBOT_DATABASE_URL is set (several workers, several machines).
+- Processes that run jobs (`worker`, the in-process worker of the direct commands) *launch*
+  DBOS inside their asyncio loop, so queued workflows run on that loop next to the browser.
+- Processes that only enqueue, steer or read jobs (`enqueue`, `serve`, `handoff`, `jobs`) use a
+  `DBOSClient`: no workflow runs there and nothing is recovered there.
+- Executor ids: a worker keeps one id across restarts (`--worker-id`, default
+  `worker-<hostname>`), so after a crash the restarted worker resumes its own jobs. Two workers on
+  one Postgres must have different ids. The in-process worker of a direct command uses
+  `cli-<hostname>-<pid>`; a worker adopts such jobs when that process is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dbos import DBOSClient
+
+    from robot.config import Settings
+
+APP_NAME = "jobber-robot"
+
+
+def app_version() -> str:
+    """One version for every process of a release, so a worker runs what `serve` enqueued."""
+    from robot import __version__
+
+    return f"jobber-robot-{__version__}"
+
+
+def default_worker_id() -> str:
+    return os.environ.get("JOBBER_ROBOT_WORKER_ID") or f"worker-{socket.gethostname()}"
+
+
+def cli_executor_id() -> str:
+    return f"cli-{socket.gethostname()}-{os.getpid()}"
+
+
+def is_postgres(settings: "Settings") -> bool:
+    return settings.system_database_url.startswith(("postgresql", "postgres"))
+
+
+def dbos_config(settings: "Settings", executor_id: str) -> dict[str, Any]:
+    cfg: dict[str, Any] = {
+        "name": APP_NAME,
+        "system_database_url": settings.system_database_url,
+        "application_version": app_version(),
+        "executor_id": executor_id,
+        "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": 0.2,
+        "scheduler_polling_interval_sec": 5.0,
+    }
+    return cfg
+
+
+def _prepare(settings: "Settings") -> None:
+    settings.ensure_dirs()
+    if not is_postgres(settings):
+        # the job store holds job inputs and results: private to the robot's user
+        path = settings.data_path / "jobs.sqlite"
+        if not path.exists():
+            path.touch(mode=0o600)
+
+
+async def launch(settings: "Settings", *, executor_id: str, listen: bool = True) -> None:
+    """Launch DBOS in the running event loop and register the job queue (and handoff waits)."""
+    from dbos import DBOS
+
+    from robot.jobs import queue, scheduled, workflows  # noqa: F401 - registers the workflows
+
+    _prepare(settings)
+    DBOS(config=dbos_config(settings, executor_id))  # type: ignore[arg-type]
+    if not listen:
+        DBOS.listen_queues([])
+    DBOS.launch()
+    await queue.register(settings)
+
+
+def destroy() -> None:
+    from dbos import DBOS
+
+    DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+def stop_dequeuing() -> None:
+    """Stop this process's queue and scheduler threads (jobs already running go on)."""
+    from dbos._dbos import _dbos_global_instance  # the launched instance
+
+    inst = _dbos_global_instance
+    if inst is None:
+        return
+    for event in getattr(inst, "background_thread_stop_events", []):
+        event.set()
+
+
+_migrated: set[str] = set()
+
+
+def client(settings: "Settings") -> "DBOSClient":
+    """A client on the job store (created/migrated on first use, the job queue registered)."""
+    from dbos import DBOS, DBOSClient
+
+    from robot.jobs import queue
+
+    url = settings.system_database_url
+    if url not in _migrated:
+        _prepare(settings)
+        DBOS.migrate(url)
+        _migrated.add(url)
+    c = DBOSClient(system_database_url=url, application_name=APP_NAME)
+    queue.register_with_client(c, settings)
+    return c

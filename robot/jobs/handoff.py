@@ -1,0 +1,196 @@
+"""A person in the loop, through the queue: 2FA codes and invoice choices.
+
+The waiting job
+- sets its "status" event to waiting_for_2fa / waiting_for_confirmation and its "handoff" event
+  to what it asks for and where to answer ({"kind", "to", "topic", "hint" | "candidates"});
+- waits with `DBOS.recv_async(topic, timeout_seconds=settings.handoff_timeout_seconds)`.
+  DBOS allows recv only in workflow code, and a login runs inside a stage (a step), so a wait
+  from inside a step runs recv in a small "waiter" workflow (`<job>.wait-<n>`) started beside the
+  job and awaits its result; a wait in workflow code (between stages) receives on the job itself.
+- A timeout gives None: the login ends needs_2fa, the flow needs_confirmation, with a message
+  saying how to hand the answer over.
+
+The person (`jobber-robot handoff`, `POST /jobs/{id}/handoff`) calls `submit_code` /
+`submit_choice`: they read the job's "handoff" event and `send` the answer to it.
+
+Codes are secret: a code is encrypted with the vault key (Fernet) before it is sent, so the job
+store only ever holds the ciphertext (in the message table and the waiter's recorded result);
+the worker decrypts it in memory, registers it for log redaction and types it into Jobber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sys
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from dbos import DBOS, SetWorkflowID
+
+from robot.errors import RobotError
+from robot.jobs.models import Candidate
+from robot.logging import get_logger, register_secret
+
+if TYPE_CHECKING:
+    from dbos import DBOSClient
+
+    from robot.config import Settings
+
+TOPIC_2FA = "2fa"
+TOPIC_CONFIRM = "confirm"
+WAITER = "jobber.handoff_wait"
+
+STATUS_WAITING_2FA = "waiting_for_2fa"
+STATUS_WAITING_CONFIRM = "waiting_for_confirmation"
+
+
+class HandoffError(RobotError):
+    code = "handoff_refused"
+
+
+def _fernet(settings: "Settings") -> Any:
+    from cryptography.fernet import Fernet
+
+    from robot.vault import load_key
+
+    return Fernet(load_key(settings))
+
+
+def seal(settings: "Settings", code: str) -> str:
+    return _fernet(settings).encrypt(code.encode()).decode()
+
+
+def unseal(settings: "Settings", token: str) -> str:
+    return _fernet(settings).decrypt(token.encode()).decode()
+
+
+@DBOS.workflow(name=WAITER)
+async def handoff_wait(topic: str, timeout_seconds: float) -> Any:
+    """Receives one answer for the job that started it (None on timeout)."""
+    return await DBOS.recv_async(topic, timeout_seconds=timeout_seconds)
+
+
+def _in_step() -> bool:
+    return DBOS.step_id is not None
+
+
+async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict[str, Any]) -> Any:
+    """Publish the question, wait for the answer (None on timeout). Works in workflow code and
+    inside a step."""
+    job_id = DBOS.workflow_id
+    assert job_id is not None
+    if _in_step():
+        waiter_id = f"{job_id}.wait-{uuid.uuid4().hex[:8]}"
+
+        async def start() -> Any:
+            with SetWorkflowID(waiter_id):
+                return await DBOS.start_workflow_async(handoff_wait, topic, timeout)
+
+        # started outside the step's DBOS context: a step may not start workflows itself
+        handle = await asyncio.create_task(start(), context=contextvars.Context())
+        await DBOS.set_event_async("handoff", {"kind": kind, "to": waiter_id, "topic": topic, **details})
+        await DBOS.set_event_async("status", status)
+        answer = await handle.get_result()
+    else:
+        await DBOS.set_event_async("handoff", {"kind": kind, "to": job_id, "topic": topic, **details})
+        await DBOS.set_event_async("status", status)
+        answer = await DBOS.recv_async(topic, timeout_seconds=timeout)
+    await DBOS.set_event_async("handoff", None)
+    await DBOS.set_event_async("status", "running")
+    return answer
+
+
+class QueueCodeProvider:
+    """robot.twofactor.CodeProvider for jobs: asks support through the queue.
+
+    Outside a job (no DBOS workflow) it falls back to `fallback` (a terminal prompt or None).
+    """
+
+    def __init__(self, settings: "Settings", fallback: Any = None) -> None:
+        self.settings = settings
+        self.fallback = fallback
+
+    async def get_code(self, merchant: str, channel: str, hint: str) -> str | None:
+        if DBOS.workflow_id is None:
+            return await self.fallback.get_code(merchant, channel, hint) if self.fallback else None
+        from robot.jobs.workflows import _RUNTIME
+
+        job_id = DBOS.workflow_id
+        log = get_logger("handoff", merchant=merchant, job=job_id)
+        timeout = self.settings.handoff_timeout_seconds
+        log.info("waiting for a verification code", channel=channel, timeout_seconds=timeout)
+        if self.fallback is not None and sys.stdin is not None and sys.stdin.isatty():
+            print(f"job {job_id} waits for a code: `jobber-robot handoff {job_id} CODE`", file=sys.stderr)
+        sealed = await _ask("2fa", TOPIC_2FA, STATUS_WAITING_2FA, timeout,
+                            {"merchant": merchant, "channel": channel, "hint": hint})
+        if sealed is None:
+            log.warning("no verification code handed over in time", timeout_seconds=timeout)
+            if _RUNTIME is not None:
+                _RUNTIME.handoff_timed_out.add(job_id)
+            return None
+        code = unseal(self.settings, sealed)
+        register_secret(code)
+        log.info("verification code handed over")
+        return code
+
+
+class QueueConfirmer:
+    """flows.runtime.Confirmer for jobs: a person picks the invoice through the queue."""
+
+    def __init__(self, settings: "Settings") -> None:
+        self.settings = settings
+
+    async def choose_invoice(self, candidates: list[Candidate]) -> int | None:
+        if DBOS.workflow_id is None:
+            return None
+        from robot.jobs.workflows import _RUNTIME
+
+        job_id = DBOS.workflow_id
+        timeout = self.settings.handoff_timeout_seconds
+        numbers = [c.invoice for c in candidates]
+        get_logger("handoff", job=job_id).info("waiting for a person to pick the invoice", candidates=numbers)
+        answer = await _ask("confirm", TOPIC_CONFIRM, STATUS_WAITING_CONFIRM, timeout,
+                            {"candidates": [c.model_dump(mode="json") for c in candidates]})
+        if answer is None:
+            if _RUNTIME is not None:
+                _RUNTIME.handoff_timed_out.add(job_id)
+            return None
+        choice = int(answer)
+        return choice if choice in numbers else None
+
+
+# --- the person's side ----------------------------------------------------------------------
+
+
+def waiting_for(client: "DBOSClient", job_id: str) -> dict[str, Any] | None:
+    """What the job asks for now, or None when it does not wait for anyone."""
+    return client.get_event(job_id, "handoff", timeout_seconds=0)
+
+
+def _question(client: "DBOSClient", job_id: str, kind: str) -> dict[str, Any]:
+    if not client.list_workflows(workflow_ids=[job_id], load_input=False, load_output=False):
+        raise HandoffError(f"no job {job_id}", job=job_id)
+    q = waiting_for(client, job_id)
+    if not q:
+        raise HandoffError(f"job {job_id} is not waiting for a code or a confirmation now", job=job_id)
+    if q.get("kind") != kind:
+        wants = "a verification code" if q.get("kind") == "2fa" else "an invoice number (--invoice N)"
+        raise HandoffError(f"job {job_id} waits for {wants}", job=job_id)
+    return q
+
+
+def submit_code(client: "DBOSClient", settings: "Settings", job_id: str, code: str) -> None:
+    code = code.strip().replace(" ", "")
+    if not code.isdigit() or not 4 <= len(code) <= 10:
+        raise HandoffError("a verification code is 4 to 10 digits")
+    q = _question(client, job_id, "2fa")
+    client.send(q["to"], seal(settings, code), q["topic"])
+
+
+def submit_choice(client: "DBOSClient", job_id: str, invoice: int) -> None:
+    q = _question(client, job_id, "confirm")
+    numbers = [c["invoice"] for c in q.get("candidates", [])]
+    if invoice not in numbers:
+        raise HandoffError(f"invoice {invoice} is not one of the candidates {numbers}", job=job_id)
+    client.send(q["to"], invoice, q["topic"])

@@ -1,0 +1,92 @@
+"""The job queue "jobs": one partition per merchant (concurrency 1, FIFO), a global limit.
+
+A job is one DBOS workflow whose id is the job id. `enqueue` works from any process (it writes
+the job row through a DBOSClient); workers dequeue. The caller's idempotency key maps to the
+job id (a hash of merchant + key), so the same key always names the same job: enqueueing it
+again returns the job already there, whatever its state. (DBOS's own deduplication ids are
+not available on partitioned queues; the workflow id is the dedup key.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from robot.errors import RobotError
+
+if TYPE_CHECKING:
+    from dbos import DBOSClient
+
+    from robot.config import Settings
+
+QUEUE = "jobs"
+WORKFLOW = "jobber.job"
+POLL_SECONDS = 0.5
+
+
+class JobConflict(RobotError):
+    """The idempotency key was used before for a different job."""
+
+    code = "idempotency_conflict"
+
+
+def _limits(settings: "Settings") -> dict[str, Any]:
+    return {"global_concurrency": settings.queue_concurrency, "partition_concurrency": 1,
+            "polling_interval_sec": POLL_SECONDS}
+
+
+async def register(settings: "Settings") -> None:
+    from dbos import DBOS
+
+    await DBOS.register_queue_async(QUEUE, on_conflict="always_update", **_limits(settings))
+
+
+def register_with_client(client: "DBOSClient", settings: "Settings") -> None:
+    client.register_queue(QUEUE, on_conflict="always_update", **_limits(settings))
+
+
+def new_job_id() -> str:
+    return "job-" + uuid.uuid4().hex[:20]
+
+
+def job_id_for_key(merchant: str, idempotency_key: str) -> str:
+    digest = hashlib.sha256(f"{merchant}\x00{idempotency_key}".encode()).hexdigest()[:24]
+    return f"job-k{digest}"
+
+
+def enqueue_options(job: Any, job_id: str) -> dict[str, Any]:
+    return {
+        "workflow_name": WORKFLOW,
+        "queue_name": QUEUE,
+        "workflow_id": job_id,
+        "queue_partition_key": job.merchant,
+        "attributes": {"merchant": job.merchant, "kind": job.kind},
+    }
+
+
+def enqueue(job: Any, *, client: "DBOSClient", idempotency_key: str | None = None,
+            job_id: str | None = None) -> tuple[str, bool]:
+    """Put a validated job on the queue. Returns (job id, created); created is False when the
+    idempotency key (or job id) named a job already there (then nothing new is enqueued).
+
+    The job carries tokens only: the models refuse anything that looks like a card number.
+    """
+    if job_id is None:
+        job_id = job_id_for_key(job.merchant, idempotency_key) if idempotency_key else new_job_id()
+    existing = client.list_workflows(workflow_ids=[job_id], load_output=False)
+    if existing:
+        _check_same(existing[0], job)
+        return job_id, False
+    client.enqueue(enqueue_options(job, job_id), job)  # type: ignore[arg-type]
+    # two callers racing with one key: DBOS attaches the second to the first job
+    return job_id, True
+
+
+def _check_same(status: Any, job: Any) -> None:
+    args = (status.input or {}).get("args") if isinstance(status.input, dict) else None
+    prior = args[0] if args else None
+    if prior is not None and hasattr(prior, "model_dump") and prior.model_dump() != job.model_dump():
+        raise JobConflict(
+            f"the idempotency key was already used for job {status.workflow_id} with a different "
+            "payload; use a new key for a new job", job=status.workflow_id)

@@ -1,0 +1,162 @@
+"""Reading and steering jobs: DBOS's workflow list, step list and events, as job views.
+
+status: queued · running · waiting_for_2fa · waiting_for_confirmation · finished (see outcome) ·
+failed (the workflow raised; see error) · cancelled.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from robot.errors import RobotError
+from robot.jobs.models import JobResult
+from robot.jobs.queue import QUEUE, WORKFLOW
+
+if TYPE_CHECKING:
+    from dbos import DBOSClient
+
+_NO_MONEY_MOVED = {"needs_2fa", "needs_confirmation", "access_failed", "unavailable", "refused",
+                   "declined", "cancelled", "timed_out", "dry_run"}
+
+
+class StepView(BaseModel):
+    name: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+class JobView(BaseModel):
+    job_id: str
+    status: str
+    merchant: str | None = None
+    kind: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    age_seconds: float | None = None
+    outcome: str | None = None
+    message: str = ""
+    step: str | None = None
+    steps: list[StepView] = Field(default_factory=list)
+    artifacts: list[str] = Field(default_factory=list)
+    waiting_for: dict[str, Any] | None = None
+    error: str | None = None
+    executor: str | None = None
+    result: JobResult | None = None
+
+
+class JobNotFound(RobotError):
+    code = "job_not_found"
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, UTC) if ms else None
+
+
+def _status(wf_status: str, event: str | None) -> str:
+    if wf_status in ("ENQUEUED", "DELAYED"):
+        return "queued"
+    if wf_status == "PENDING":
+        return event if event in ("waiting_for_2fa", "waiting_for_confirmation") else "running"
+    if wf_status == "SUCCESS":
+        return "finished"
+    if wf_status == "CANCELLED":
+        return "cancelled"
+    return "failed"
+
+
+def view(client: "DBOSClient", st: Any, *, detail: bool = True) -> JobView:
+    attrs = st.attributes or {}
+    merchant, kind = attrs.get("merchant"), attrs.get("kind")
+    if (merchant is None or kind is None) and isinstance(st.input, dict) and st.input.get("args"):
+        job = st.input["args"][0]
+        merchant, kind = getattr(job, "merchant", None), getattr(job, "kind", None)
+    status_event = step_event = handoff = None
+    if st.status == "PENDING" or detail:
+        status_event = client.get_event(st.workflow_id, "status", timeout_seconds=0)
+        step_event = client.get_event(st.workflow_id, "step", timeout_seconds=0)
+        handoff = client.get_event(st.workflow_id, "handoff", timeout_seconds=0) if st.status == "PENDING" else None
+    result = st.output if isinstance(st.output, JobResult) else None
+    v = JobView(
+        job_id=st.workflow_id, status=_status(st.status, status_event), merchant=merchant, kind=kind,
+        created_at=_dt(st.created_at), updated_at=_dt(st.updated_at),
+        age_seconds=round(time.time() - st.created_at / 1000, 1) if st.created_at else None,
+        step=step_event, waiting_for=handoff, executor=st.executor_id,
+        error=(f"{type(st.error).__name__}: {st.error}" if st.error is not None else None),
+    )
+    if result is not None:
+        v.result = result
+        v.outcome = result.outcome.value
+        v.message = result.message
+        v.artifacts = list(result.artifacts)
+    elif st.status == "MAX_RECOVERY_ATTEMPTS_EXCEEDED":
+        v.message = "the job crashed its worker too many times; inspect it, then `jobs retry`"
+    if detail:
+        steps = client.list_workflow_steps(st.workflow_id)
+        v.steps = [StepView(name=s["function_name"], started_at=_dt(s["started_at_epoch_ms"]),
+                            finished_at=_dt(s["completed_at_epoch_ms"]),
+                            error=type(s["error"]).__name__ if s["error"] is not None else None)
+                   for s in steps if not s["function_name"].startswith("DBOS.")]
+    return v
+
+
+def get_job(client: "DBOSClient", job_id: str) -> JobView:
+    found = client.list_workflows(workflow_ids=[job_id])
+    if not found or found[0].name != WORKFLOW:
+        raise JobNotFound(f"no job {job_id}", job=job_id)
+    return view(client, found[0])
+
+
+def list_jobs(client: "DBOSClient", *, status: str | None = None, merchant: str | None = None,
+              limit: int = 50) -> list[JobView]:
+    kw: dict[str, Any] = {"name": WORKFLOW, "sort_desc": True}
+    if merchant:
+        kw["attributes"] = {"merchant": merchant}
+    rows = client.list_workflows(limit=None if status else limit, **kw)
+    out = []
+    for st in rows:
+        v = view(client, st, detail=False)
+        if status and v.status != status:
+            continue
+        out.append(v)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def cancel(client: "DBOSClient", job_id: str) -> JobView:
+    v = get_job(client, job_id)
+    if v.status in ("finished", "failed", "cancelled"):
+        raise RobotError(f"job {job_id} is already {v.status}; nothing to cancel")
+    client.cancel_workflow(job_id)
+    return get_job(client, job_id)
+
+
+def retry(client: "DBOSClient", job_id: str) -> str:
+    """Run a job again. A failed or cancelled job resumes under its own id (finished stages are
+    not run again; gateway keys stay the same). A finished job whose outcome moved no money
+    (needs_2fa, needs_confirmation, unavailable, ...) is enqueued again as a new job."""
+    from robot.jobs.queue import enqueue
+
+    v = get_job(client, job_id)
+    if v.status in ("failed", "cancelled"):
+        client.resume_workflow(job_id, queue_name=QUEUE)
+        return job_id
+    if v.status != "finished":
+        raise RobotError(f"job {job_id} is {v.status}; only failed, cancelled or finished jobs can be retried")
+    if v.outcome not in _NO_MONEY_MOVED or (v.result is not None and v.result.gateway_transaction_id):
+        raise RobotError(f"job {job_id} finished {v.outcome}; money may have moved, so it is not run again "
+                         "(check it with `jobs show` and the gateway)")
+    st = client.list_workflows(workflow_ids=[job_id])[0]
+    job = st.input["args"][0]
+    n = 1
+    existing = {w.workflow_id for w in client.list_workflows(workflow_id_prefix=f"{job_id}-r", load_input=False,
+                                                             load_output=False)}
+    while f"{job_id}-r{n}" in existing:
+        n += 1
+    new_id, _ = enqueue(job, client=client, job_id=f"{job_id}-r{n}")
+    return new_id

@@ -1,0 +1,124 @@
+"""`jobber-robot worker`: runs jobs from the queue with one browser and a session pool.
+
+- DBOS is launched inside this process's event loop, so queued job workflows run on the same
+  loop as Playwright; jobs of one merchant never overlap (queue partition, concurrency 1), and
+  the pool's per-merchant lock is a second guard within the process.
+- On start, DBOS resumes the jobs this worker id left unfinished (crash, kill -9), and jobs of
+  in-process workers (`cli-<host>-<pid>`) whose process is gone are adopted.
+- SIGTERM / SIGINT: stop taking jobs, let running ones finish for up to `grace` seconds, then
+  stop; a job still running then stays PENDING under this worker id and is resumed, from its
+  last finished stage, when a worker with this id starts again (or `jobs retry`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from robot.logging import get_logger
+
+if TYPE_CHECKING:
+    from robot.config import Settings
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def adopt_orphans(settings: "Settings") -> list[str]:
+    """Resume jobs left PENDING by in-process workers of this host whose process is gone."""
+    from dbos import DBOS
+
+    prefix = f"cli-{socket.gethostname()}-"
+    dead: set[str] = set()
+    for st in DBOS.list_workflows(status="PENDING", load_input=False, load_output=False):
+        ex = st.executor_id or ""
+        if ex.startswith(prefix) and ex[len(prefix):].isdigit() and not _pid_alive(int(ex[len(prefix):])):
+            dead.add(ex)
+    if dead:
+        DBOS._recover_pending_workflows(sorted(dead))
+    return sorted(dead)
+
+
+class Worker:
+    """A job runtime in this process: session pool + DBOS, until `stop()`."""
+
+    def __init__(self, settings: "Settings", *, executor_id: str, listen: bool = True,
+                 schedules: bool = True, code_fallback: Any = None) -> None:
+        self.settings = settings
+        self.executor_id = executor_id
+        self.listen = listen
+        self.schedules = schedules
+        self.code_fallback = code_fallback
+        self.runtime: Any = None
+        self.log = get_logger("worker", worker=executor_id)
+
+    async def start(self) -> "Worker":
+        from robot.jobs import dbos_app, scheduled
+        from robot.jobs.handoff import QueueCodeProvider
+        from robot.jobs.workflows import Runtime, install
+        from robot.sessions import SessionPool
+        from robot.vault import Vault
+
+        self.settings.ensure_dirs()
+        vault = Vault.from_settings(self.settings)
+        for creds in vault.list():
+            creds.register_secrets()
+        pool = SessionPool(self.settings, vault, code_provider=QueueCodeProvider(self.settings, self.code_fallback))
+        await pool.start()
+        self.runtime = Runtime(settings=self.settings, vault=vault, pool=pool)
+        install(self.runtime)
+        await dbos_app.launch(self.settings, executor_id=self.executor_id, listen=self.listen)
+        if self.listen:
+            adopted = await asyncio.to_thread(adopt_orphans, self.settings)
+            if adopted:
+                self.log.info("adopted jobs of in-process workers that are gone", executors=adopted)
+        if self.schedules:
+            await scheduled.apply(self.settings)
+        self.log.info("worker started", queue="jobs", concurrency=self.settings.queue_concurrency)
+        return self
+
+    async def stop(self, grace: float = 30.0) -> None:
+        from robot.jobs import dbos_app
+        from robot.jobs.workflows import install
+
+        dbos_app.stop_dequeuing()
+        if self.runtime is not None and self.runtime.active:
+            self.log.info("waiting for running jobs", jobs=sorted(self.runtime.active), grace_seconds=grace)
+            if not await self.runtime.wait_idle(grace):
+                self.log.warning("jobs still running are handed back: a worker with this id resumes them",
+                                 jobs=sorted(self.runtime.active))
+        await asyncio.to_thread(dbos_app.destroy)
+        if self.runtime is not None:
+            try:
+                await self.runtime.pool.close()
+            except Exception:  # noqa: BLE001 - the browser may be gone already
+                pass
+        install(None)
+        self.log.info("worker stopped")
+
+
+async def run_worker(settings: "Settings", *, executor_id: str, grace: float = 30.0,
+                     on_ready: Callable[[], None] | None = None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    worker = await Worker(settings, executor_id=executor_id).start()
+    if on_ready:
+        on_ready()
+    try:
+        await stop.wait()
+    finally:
+        worker.log.info("shutting down")
+        await worker.stop(grace)

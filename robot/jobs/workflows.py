@@ -1,0 +1,124 @@
+"""One DBOS workflow per job: the flow's stages are its durable steps.
+
+    job_workflow(job) ── run_job(job, runner=DurableSteps(), confirmer=QueueConfirmer())
+                           ├─ step "verify_invoice"   (DBOS.run_step_async, checkpointed)
+                           ├─ step "gateway"          (idempotency key = job id + step)
+                           ├─ step "record"           (look-before-write in Jobber)
+                           └─ step "verify_balance"
+
+The workflow id is the job id; the input is the validated pydantic job (tokens only); the
+stored output is the JobResult. A crash resumes at the first stage whose result was not
+checkpointed. Events on the workflow: "status" (running, waiting_for_2fa,
+waiting_for_confirmation, done), "step" (the stage reached), "handoff" (what a person is asked
+for, while a job waits).
+
+The process that runs workflows (worker or in-process worker) installs a `Runtime` first:
+settings, vault and the shared SessionPool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dbos import DBOS
+
+from robot.jobs.models import JobResult, Outcome
+from robot.jobs.queue import WORKFLOW
+
+if TYPE_CHECKING:
+    from robot.config import Settings
+    from robot.sessions import SessionPool
+    from robot.vault import Vault
+
+T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    settings: "Settings"
+    vault: "Vault"
+    pool: "SessionPool"
+    active: set[str] = field(default_factory=set)          # job ids running in this process
+    handoff_timed_out: set[str] = field(default_factory=set)
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait (on job completion, not a fixed sleep) until no job runs here; False on timeout."""
+        import asyncio
+
+        if not self.active:
+            return True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def __post_init__(self) -> None:
+        import asyncio
+
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def started(self, job_id: str) -> None:
+        self.active.add(job_id)
+        self._idle.clear()
+
+    def finished(self, job_id: str) -> None:
+        self.active.discard(job_id)
+        if not self.active:
+            self._idle.set()
+
+
+_RUNTIME: Runtime | None = None
+
+
+def install(runtime: Runtime | None) -> None:
+    global _RUNTIME
+    _RUNTIME = runtime
+
+
+def runtime() -> Runtime:
+    if _RUNTIME is None:
+        raise RuntimeError("no job runtime in this process: start `jobber-robot worker`")
+    return _RUNTIME
+
+
+class DurableSteps:
+    """flows.runtime.StepRunner over DBOS: each stage is a checkpointed step."""
+
+    async def __call__(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
+        async def stage() -> T:  # fn may be a lambda returning a coroutine: await it inside the step
+            return await fn()
+
+        await DBOS.set_event_async("step", name)
+        return await DBOS.run_step_async({"name": name}, stage)
+
+
+@DBOS.workflow(name=WORKFLOW)
+async def job_workflow(job: Any) -> JobResult:
+    from flows.service import run_job
+    from robot.jobs.handoff import QueueConfirmer
+
+    job_id = DBOS.workflow_id
+    assert job_id is not None
+    rt = runtime()
+    rt.started(job_id)
+    try:
+        await DBOS.set_event_async("status", "running")
+        result: JobResult = await run_job(
+            job, job_id=job_id, settings=rt.settings, pool=rt.pool, runner=DurableSteps(),
+            confirmer=QueueConfirmer(rt.settings), vault=rt.vault,
+        )
+        if job_id in rt.handoff_timed_out and result.outcome in (Outcome.needs_2fa, Outcome.needs_confirmation):
+            what = "verification code" if result.outcome is Outcome.needs_2fa else "invoice choice"
+            result = result.model_copy(update={"message": (
+                f"no {what} was handed over within {rt.settings.handoff_timeout_seconds} s "
+                f"(`jobber-robot handoff {job_id} ...` or POST /jobs/{job_id}/handoff); "
+                f"retry the job when someone can answer. {result.message}").strip()})
+        await DBOS.set_event_async("status", "done")
+        return result
+    finally:
+        rt.handoff_timed_out.discard(job_id)
+        rt.finished(job_id)
