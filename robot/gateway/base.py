@@ -87,8 +87,9 @@ class Gateway(Protocol):
 
     # --- terminals ---------------------------------------------------------------------------
     async def terminal_push(self, terminal_id: str, amount: AmountLike, *, idempotency_key: str,
-                            timeout_seconds: int = DEFAULT_TERMINAL_TIMEOUT) -> TerminalRequest:
-        """Put the amount on the terminal. TerminalOffline / TerminalBusy when it cannot."""
+                            timeout_seconds: int | None = None) -> TerminalRequest:
+        """Put the amount on the terminal; it waits for the customer up to timeout_seconds (None: the
+        terminal's own setting, 120 s by default). TerminalOffline / TerminalBusy when it cannot."""
         ...
 
     async def terminal_request(self, request_id: str, wait_seconds: float = 0) -> TerminalRequest:

@@ -24,7 +24,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from robot.gateway.base import DEFAULT_TERMINAL_TIMEOUT, AmountLike
+from robot.gateway.base import AmountLike
 from robot.gateway.errors import (
     ERRORS_BY_CODE,
     Declined,
@@ -102,7 +102,7 @@ def error_from_response(resp: httpx.Response) -> GatewayError:
         err = {}
     code = str(err.get("code") or "")
     message = redact_text(str(err.get("message") or f"gateway answered HTTP {resp.status_code}"))
-    extra = {k: v for k, v in err.items() if k in ("transaction_id", "terminal_id", "request_id", "link_id", "status")}
+    extra = {k: v for k, v in err.items() if k in ("transaction_id", "terminal_id", "request_id", "link_id", "link_status")}
     if resp.status_code >= 500 or code == "gateway_unavailable":
         return GatewayUnavailable(f"gateway unavailable: {message}", status=resp.status_code)
     if resp.status_code == 401 or code == "gateway_auth_error":
@@ -344,14 +344,16 @@ class HttpGateway:
 
     # --- terminals ----------------------------------------------------------------------------------------
     async def terminal_push(self, terminal_id: str, amount: AmountLike, *, idempotency_key: str,
-                            timeout_seconds: int = DEFAULT_TERMINAL_TIMEOUT) -> TerminalRequest:
+                            timeout_seconds: int | None = None) -> TerminalRequest:
         key = _key(idempotency_key)
 
         async def lookup() -> TerminalRequest | None:
             data = await self._read("GET", "/v1/terminal_requests", params={"reference": key})
             return TerminalRequest.model_validate(data["data"][-1]) if data["data"] else None
 
-        body = {"amount": amount_str(amount), "currency": CURRENCY, "timeout_seconds": int(timeout_seconds)}
+        body: dict[str, Any] = {"amount": amount_str(amount), "currency": CURRENCY}
+        if timeout_seconds is not None:
+            body["timeout_seconds"] = int(timeout_seconds)
         return await self._money("terminal_push", f"/v1/terminals/{terminal_id}/requests", body, key, lookup,
                                  TerminalRequest.model_validate)
 
