@@ -17,6 +17,7 @@ app.add_typer(merchants.app, name="merchants")
 app.add_typer(__import__("robot.cli.selectors_cmd", fromlist=["app"]).app, name="selectors")
 system.register(app)
 __import__("robot.cli.payments", fromlist=["register"]).register(app)  # payments + demo
+__import__("robot.cli.jobs", fromlist=["register"]).register(app)  # enqueue, worker, serve, handoff, jobs
 
 
 def main() -> None:

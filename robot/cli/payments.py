@@ -24,26 +24,12 @@ def new_job_id() -> str:
 
 
 def execute(job: Any, *, json_output: bool, wait: bool = True, job_id: str | None = None) -> JobResult:
-    """Run one job and return its result (in-process: a session pool, the flow, the gateway)."""
-    import asyncio
+    """Run one job through the job queue (SQLite, or Postgres when JOBBER_ROBOT_DATABASE_URL is set):
+    enqueue it, run it with an in-process worker and return its result. With wait=False (or
+    --no-wait) only enqueue it, print the job id and exit 0; a `jobber-robot worker` runs it."""
+    from robot.jobs.inprocess import execute_queued
 
-    from flows.service import run_job
-    from robot.config import get_settings
-    from robot.logging import configure_logging
-    from robot.sessions import SessionPool
-    from robot.twofactor import PromptCodeProvider
-    from robot.vault import Vault
-
-    settings = get_settings()
-    settings.ensure_dirs()
-    configure_logging(settings, console=not json_output)
-    vault = Vault.from_settings(settings)
-
-    async def _run() -> JobResult:
-        async with SessionPool(settings, vault, code_provider=PromptCodeProvider()) as pool:
-            return await run_job(job, job_id=job_id or new_job_id(), settings=settings, pool=pool, vault=vault)
-
-    return asyncio.run(_run())
+    return execute_queued(job, json_output=json_output, wait=wait, job_id=job_id)
 
 
 # --- building jobs -----------------------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""`jobber-robot serve`: the HTTP intake for the POS back end (FastAPI; schema at /openapi.json).
+
+- `POST /jobs` (X-API-Key; optional `Idempotency-Key`): validate the job (tokens only; a card
+  number is refused), enqueue it, 202 {job_id, status}. The same Idempotency-Key (per merchant)
+  returns the same job (200), never a second one; the same key with another payload is 409.
+  A bad payload is 422 {"detail": [{"field", "rule"}]} naming each field, and nothing is enqueued.
+- `GET /jobs/{id}`: status, step reached, outcome and result. `GET /jobs`: recent jobs.
+- `POST /jobs/{id}/handoff` {"code": "123456"} or {"invoice": 1042}: answer a waiting job.
+Every route but /openapi.json, /docs and /healthz needs X-API-Key; a wrong or missing key is 401.
+Values sent are never echoed in errors (they may be secrets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from robot.jobs.models import _UNION_TAGS, Job
+from robot.jobs.store import JobView
+
+if TYPE_CHECKING:
+    from robot.config import Settings
+
+
+class Enqueued(BaseModel):
+    job_id: str
+    status: str
+    merchant: str
+    kind: str
+    created: bool = Field(description="false when the Idempotency-Key named a job already there")
+
+
+class Handoff(BaseModel):
+    code: str | None = Field(default=None, description="2FA code for a job waiting_for_2fa")
+    invoice: int | None = Field(default=None, ge=1, description="invoice number for a job waiting_for_confirmation")
+
+
+class Problem(BaseModel):
+    field: str
+    rule: str
+
+
+def _problems(errors: list[Any]) -> list[dict[str, str]]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "header", "path", "query"):
+            loc = loc[1:]
+        field = ".".join(p for p in loc if p not in _UNION_TAGS and not p.startswith("function-")) or "body"
+        out.append({"field": field, "rule": str(err.get("msg", "invalid")).removeprefix("Value error, ")})
+    return out
+
+
+def create_app(settings: "Settings") -> FastAPI:
+    from robot.jobs import dbos_app
+
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        state["client"] = await asyncio.to_thread(dbos_app.client, settings)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(state["client"].destroy)
+
+    app = FastAPI(title="Jobber payment robot — job intake", version=dbos_app.app_version(), lifespan=lifespan)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _problems(list(exc.errors()))})
+
+    def api_key(x_api_key: str | None = Header(default=None, alias="X-API-Key")) -> None:
+        expected = settings.api_key.get_secret_value() if settings.api_key else None
+        if not expected or not x_api_key or not hmac.compare_digest(x_api_key.encode(), expected.encode()):
+            raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
+
+    def client() -> Any:
+        return state["client"]
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/jobs", status_code=202, response_model=Enqueued, dependencies=[Depends(api_key)],
+              responses={200: {"model": Enqueued}, 401: {}, 409: {}, 422: {"model": list[Problem]}})
+    async def post_job(job: Job, idempotency_key: str | None = Header(  # type: ignore[valid-type]
+            default=None, alias="Idempotency-Key", min_length=1, max_length=200)) -> Any:
+        from robot.jobs.queue import JobConflict, enqueue
+
+        try:
+            job_id, created = await asyncio.to_thread(enqueue, job, client=client(), idempotency_key=idempotency_key)
+        except JobConflict as exc:
+            raise HTTPException(status_code=409, detail=exc.message) from None
+        body = Enqueued(job_id=job_id, status="queued" if created else "existing", merchant=job.merchant,
+                        kind=job.kind, created=created)
+        if not created:
+            from robot.jobs.store import get_job
+
+            body.status = (await asyncio.to_thread(get_job, client(), job_id)).status
+        return JSONResponse(status_code=202 if created else 200, content=body.model_dump())
+
+    @app.get("/jobs", response_model=list[JobView], dependencies=[Depends(api_key)])
+    async def list_jobs(status: str | None = None, merchant: str | None = None, limit: int = 50) -> Any:
+        from robot.jobs.store import list_jobs as _list
+
+        return await asyncio.to_thread(_list, client(), status=status, merchant=merchant, limit=min(limit, 500))
+
+    @app.get("/jobs/{job_id}", response_model=JobView, dependencies=[Depends(api_key)])
+    async def get_job(job_id: str) -> Any:
+        from robot.jobs.store import JobNotFound, get_job as _get
+
+        try:
+            return await asyncio.to_thread(_get, client(), job_id)
+        except JobNotFound as exc:
+            raise HTTPException(status_code=404, detail=exc.message) from None
+
+    @app.post("/jobs/{job_id}/handoff", status_code=202, dependencies=[Depends(api_key)])
+    async def handoff(job_id: str, body: Handoff) -> Any:
+        from robot.jobs.handoff import HandoffError, submit_choice, submit_code
+
+        if (body.code is None) == (body.invoice is None):
+            return JSONResponse(status_code=422, content={"detail": [
+                {"field": "code", "rule": "give exactly one of code or invoice"}]})
+        try:
+            if body.code is not None:
+                await asyncio.to_thread(submit_code, client(), settings, job_id, body.code)
+            else:
+                await asyncio.to_thread(submit_choice, client(), job_id, int(body.invoice or 0))
+        except HandoffError as exc:
+            status = 404 if exc.message.startswith("no job") else 409
+            raise HTTPException(status_code=status, detail=exc.message) from None
+        return {"job_id": job_id, "accepted": True}
+
+    return app
+
+
+def serve(settings: "Settings", host: str | None = None, port: int | None = None) -> None:
+    import uvicorn
+
+    from robot.errors import ConfigError
+
+    if settings.api_key is None:
+        raise ConfigError("set JOBBER_ROBOT_API_KEY: the intake refuses every request without one")
+    uvicorn.run(create_app(settings), host=host or settings.serve_host, port=port or settings.serve_port,
+                log_level="warning")
