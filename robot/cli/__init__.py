@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(mock.app, name="mock")
 app.add_typer(merchants.app, name="merchants")
 app.add_typer(__import__("robot.cli.selectors_cmd", fromlist=["app"]).app, name="selectors")
+app.add_typer(__import__("robot.cli.tokenize", fromlist=["app"]).app, name="tokenize")
 system.register(app)
 __import__("robot.cli.payments", fromlist=["register"]).register(app)  # payments + demo
 __import__("robot.cli.jobs", fromlist=["register"]).register(app)  # enqueue, worker, serve, handoff, jobs
