@@ -1,0 +1,183 @@
+"""The page objects (flows/pages) against the real mock site, checked via the admin API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from fixtures.jobber_site.server import MockJobber
+from flows.pages.client import ClientPage
+from flows.pages.collect_payment import PaymentRejected
+from flows.pages.invoice import InvoicePage
+from flows.pages.invoices import InvoicesPage
+from flows.pages.quote import QuotePage
+from robot.errors import InputError, InvoiceInDraft
+from tests.plugin_mock_jobber import DEMO_EMAIL, sign_in
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TIMEOUT_MS = 5_000
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def async_browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    from robot.browser import launch_options
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(**launch_options(headless=True))
+        yield b
+        await b.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def apage(async_browser: Any, jobber: MockJobber) -> AsyncIterator[Any]:
+    """A signed-in page (session made over HTTP) with base_url = the mock site."""
+    client = sign_in(jobber)
+    token = client.cookies.get("_jobber_session")
+    client.close()
+    ctx = await async_browser.new_context(base_url=jobber.url)
+    await ctx.add_cookies([{"name": "_jobber_session", "value": token, "url": jobber.url}])
+    pg = await ctx.new_page()
+    yield pg
+    await ctx.close()
+
+
+def account(site: MockJobber) -> dict[str, Any]:
+    assert site.admin is not None
+    return next(a for a in site.admin.state()["accounts"] if a["email"] == DEMO_EMAIL)
+
+
+def invoice_state(site: MockJobber, number: int) -> dict[str, Any]:
+    return next(i for i in account(site)["invoices"] if i["number"] == number)
+
+
+def quote_state(site: MockJobber, number: int) -> dict[str, Any]:
+    return next(q for q in account(site)["quotes"] if q["number"] == number)
+
+
+async def test_invoices_search_filter_and_open(apage: Any, jobber: MockJobber) -> None:
+    invoices = await InvoicesPage(apage, TIMEOUT_MS).open()
+    rows = await invoices.rows()
+    assert len(rows) == len(account(jobber)["invoices"])
+    r1070 = next(r for r in rows if r.number == 1070)
+    assert r1070.client == "Luis Garcia" and r1070.status == "awaiting_payment"
+    assert r1070.total == Decimal("1250.00") and r1070.balance == Decimal("1000.00")
+    assert r1070.due_date is not None
+
+    found = await invoices.search("Okafor")
+    assert sorted(r.number for r in found) == [1050, 1051]
+    assert {r.status for r in found} == {"awaiting_payment", "past_due"}
+    await invoices.search("")
+    drafts = await invoices.filter_status("Draft")
+    assert [r.number for r in drafts] == [1043]
+    await invoices.filter_status("All")
+
+    inv = await invoices.open_invoice(1042)
+    assert isinstance(inv, InvoicePage)
+    assert inv.invoice_id == invoice_state(jobber, 1042)["id"]
+    assert await inv.number() == 1042
+
+
+async def test_invoice_read_and_collect_payment(apage: Any, jobber: MockJobber) -> None:
+    inv_id = invoice_state(jobber, 1070)["id"]
+    inv = await InvoicePage(apage, TIMEOUT_MS).open(inv_id)
+    view = await inv.read()
+    assert (view.number, view.status, view.client) == (1070, "awaiting_payment", "Luis Garcia")
+    assert view.total == Decimal("1250.00") and view.balance == Decimal("1000.00")
+    assert view.can_collect_payment
+    assert [(p.method, p.amount, p.details) for p in view.payments] == [("Check", Decimal("250.00"), "Check #2231")]
+
+    pid = await inv.collect_payment("credit_card", Decimal("100.00"), date(2026, 11, 20), "txn_po_1 Visa 4242")
+    assert await inv.balance() == Decimal("900.00")
+    found = await inv.find_payment_by_details("TXN_PO_1")
+    assert found is not None and found.id == pid and found.amount == Decimal("100.00")
+    assert found.date == date(2026, 11, 20) and found.method == "Credit Card"
+    assert await inv.find_payment_by_details("txn_nope") is None
+    st = invoice_state(jobber, 1070)
+    assert st["balance"] == "900.00"
+    assert any(p["id"] == pid and p["method"] == "credit_card" and p["amount"] == "100.00" for p in st["payments"])
+
+
+async def test_collect_payment_refusals(apage: Any, jobber: MockJobber) -> None:
+    inv = await InvoicePage(apage, TIMEOUT_MS).open(invoice_state(jobber, 1042)["id"])
+    with pytest.raises((InputError, PaymentRejected)) as info:
+        await inv.collect_payment("cash", Decimal("150.01"))
+    assert "can't be more than the invoice balance" in str(info.value)
+    assert invoice_state(jobber, 1042)["payments"] == []
+    assert await inv.balance() == Decimal("150.00")
+
+    draft = await InvoicePage(apage, TIMEOUT_MS).open(invoice_state(jobber, 1043)["id"])
+    assert await draft.status() == "draft" and not await draft.can_collect_payment()
+    with pytest.raises(InvoiceInDraft):
+        await draft.collect_payment("cash", Decimal("10.00"))
+    await draft.mark_as_sent()
+    assert await draft.status() == "awaiting_payment"
+    assert invoice_state(jobber, 1043)["status"] == "awaiting_payment"
+
+
+async def test_payment_row_edit_refund_delete(apage: Any, jobber: MockJobber) -> None:
+    inv = await InvoicePage(apage, TIMEOUT_MS).open(invoice_state(jobber, 1070)["id"])
+    (row,) = await inv.payment_rows()
+    await row.edit(amount=Decimal("300.00"), details="Check #2231 (corrected)")
+    assert await inv.balance() == Decimal("950.00")
+    (payment,) = await inv.payments()
+    assert payment.amount == Decimal("300.00") and payment.details == "Check #2231 (corrected)"
+    assert invoice_state(jobber, 1070)["payments"][0]["amount"] == "300.00"
+
+    (row,) = await inv.payment_rows()
+    await row.refund(Decimal("50.00"), details="partial")
+    (payment,) = await inv.payments()
+    assert payment.refunded == Decimal("50.00")
+    assert await inv.balance() == Decimal("1000.00")
+    assert invoice_state(jobber, 1070)["payments"][0]["refunded"] == "50.00"
+
+    (row,) = await inv.payment_rows()
+    await row.delete()
+    assert await inv.payments() == []
+    assert await inv.balance() == Decimal("1250.00")
+    assert invoice_state(jobber, 1070)["payments"] == []
+
+
+async def test_quote_deposit_and_convert(apage: Any, jobber: MockJobber) -> None:
+    quote = await QuotePage(apage, TIMEOUT_MS).open(quote_state(jobber, 12)["id"])
+    view = await quote.read()
+    assert (view.number, view.status, view.total) == (12, "approved", Decimal("400.00"))
+    dep_id = await quote.collect_deposit("bank_transfer", Decimal("120.00"), details="ach_dep_1")
+    deposits = await quote.deposits()
+    assert [(d.id, d.kind, d.amount) for d in deposits] == [(dep_id, "deposit", Decimal("120.00"))]
+    invoice_id = await quote.convert()
+    qs = quote_state(jobber, 12)
+    assert qs["status"] == "converted" and qs["invoice_id"] == invoice_id
+    inv = await InvoicePage(apage, TIMEOUT_MS).open(invoice_id)
+    view = await inv.read()
+    assert view.status == "draft" and view.balance == Decimal("280.00")
+    assert [(p.kind, p.amount) for p in view.payments] == [("deposit", Decimal("120.00"))]
+
+    draft_quote = await QuotePage(apage, TIMEOUT_MS).open(quote_state(jobber, 13)["id"])
+    from robot.errors import FlowRefused
+
+    with pytest.raises(FlowRefused):
+        await draft_quote.collect_deposit("cash", Decimal("10.00"))
+
+
+async def test_client_open_invoices(apage: Any, jobber: MockJobber) -> None:
+    acc = account(jobber)
+    okafor = next(c for c in acc["clients"] if c["name"] == "Jonas Okafor")
+    client = await ClientPage(apage, TIMEOUT_MS).open(okafor["id"])
+    assert await client.name() == "Jonas Okafor"
+    open_ = await client.open_invoices()
+    assert sorted((i.number, i.status) for i in open_) == [(1050, "awaiting_payment"), (1051, "past_due")]
+    assert all(i.issued_date is not None for i in open_)
+    i1050 = next(i for i in open_ if i.number == 1050)
+    assert i1050.total == Decimal("220.00") and i1050.balance == Decimal("220.00")
+    patel = next(c for c in acc["clients"] if c["name"] == "Priya Patel")
+    client = await ClientPage(apage, TIMEOUT_MS).open(patel["id"])
+    assert await client.open_invoices() == []
+    assert {i.status for i in await client.invoices()} == {"paid", "bad_debt"}
