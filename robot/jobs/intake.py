@@ -53,7 +53,11 @@ def _problems(errors: list[Any]) -> list[dict[str, str]]:
         loc = [str(p) for p in err.get("loc", ())]
         if loc and loc[0] in ("body", "header", "path", "query"):
             loc = loc[1:]
-        field = ".".join(p for p in loc if p not in _UNION_TAGS and not p.startswith("function-")) or "body"
+        parts = [p for p in loc if p not in _UNION_TAGS and not p.startswith("function-")]
+        if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            # a missing or unknown "kind" / tender "type": name the discriminator field
+            parts.append(str((err.get("ctx") or {}).get("discriminator", "kind")).strip("'\""))
+        field = ".".join(parts) or "body"
         out.append({"field": field, "rule": str(err.get("msg", "invalid")).removeprefix("Value error, ")})
     return out
 

@@ -113,12 +113,12 @@ def get_job(client: "DBOSClient", job_id: str) -> JobView:
 
 def list_jobs(client: "DBOSClient", *, status: str | None = None, merchant: str | None = None,
               limit: int = 50) -> list[JobView]:
-    kw: dict[str, Any] = {"name": WORKFLOW, "sort_desc": True}
-    if merchant:
-        kw["attributes"] = {"merchant": merchant}
-    rows = client.list_workflows(limit=None if status else limit, **kw)
+    # (attribute filters are Postgres-only in DBOS: merchant and status are filtered here)
+    rows = client.list_workflows(name=WORKFLOW, sort_desc=True, limit=None if (status or merchant) else limit)
     out = []
     for st in rows:
+        if merchant and (st.attributes or {}).get("merchant") != merchant:
+            continue
         v = view(client, st, detail=False)
         if status and v.status != status:
             continue
