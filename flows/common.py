@@ -81,6 +81,7 @@ class HeldJobber:
         self.access = access
         self._stack: AsyncExitStack | None = None
         self._page: "Page | None" = None
+        self.invoice_ids: dict[int, int] = {}  # invoice number → Jobber id, learned during this job
 
     def page(self) -> AbstractAsyncContextManager["Page"]:
         return self._held()
@@ -196,7 +197,7 @@ async def find_target(ctx: "FlowContext", invoice: int | None, client: str | Non
         return Target(invoice=invoice, client=client)
     assert client is not None
     async with ctx.jobber.page() as page:
-        rows = await (await InvoicesPage(page, timeout_ms(ctx)).open()).search(client)
+        rows = await (await invoices_list(ctx, page)).search(client)
     mine = [r for r in rows if _same_client(r.client, client)]
     if not mine:
         names = sorted({r.client for r in rows if client.casefold() in r.client.casefold()})
@@ -216,10 +217,26 @@ async def find_target(ctx: "FlowContext", invoice: int | None, client: str | Non
     return Target(client=mine[0].client, candidates=candidates)
 
 
+async def invoices_list(ctx: "FlowContext", page: "Page") -> InvoicesPage:
+    """The Invoices list, without a second navigation when the browser is already on it."""
+    from flows.pages.base import path_of
+
+    listing = InvoicesPage(page, timeout_ms(ctx))
+    if path_of(page) == "/invoices":
+        await listing.wait_ready()
+        return listing
+    return await listing.open()
+
+
 async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id: int | None = None) -> InvoicePage:
+    """Open an invoice by its Jobber id when known (this job learnt it), else search its number."""
+    ids: dict[int, int] = getattr(ctx.jobber, "invoice_ids", {})
+    invoice_id = invoice_id if invoice_id is not None else ids.get(number)
     if invoice_id is not None:
         return await InvoicePage(page, timeout_ms(ctx)).open(invoice_id)
-    return await (await InvoicesPage(page, timeout_ms(ctx)).open()).open_invoice(number)
+    inv = await (await invoices_list(ctx, page)).open_invoice(number)
+    ids[number] = inv.invoice_id
+    return inv
 
 
 async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None, amount: Decimal | None,

@@ -1,0 +1,91 @@
+"""Refunds (full, partial, split) and voids, end to end; both sides checked through the admin APIs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from robot.jobs.models import JobResult, Outcome
+from tests.plugin_world import FlowWorld
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+GARCIA = {"type": "card_on_file", "customer_id": "cus_garcia"}
+
+
+async def _charge(world: FlowWorld, amount: str = "65.00") -> JobResult:
+    r = await world.run({"kind": "charge", "invoice": 1070, "amount": amount, "tender": GARCIA})
+    assert r.outcome is Outcome.succeeded, r.message
+    return r
+
+
+async def test_split_refunds_up_to_the_capture_then_one_more_is_refused(flow_world: FlowWorld) -> None:
+    charge = await _charge(flow_world)
+    txn_id = charge.gateway_transaction_id or ""
+    first = await flow_world.run({"kind": "refund", "transaction_id": txn_id, "amount": "40.00"})
+    assert first.outcome is Outcome.succeeded, first.message
+    assert first.invoice == 1070 and first.jobber_payment_id == charge.jobber_payment_id
+    assert first.balance_before == Decimal("935.00") and first.balance_after == Decimal("975.00")
+    second = await flow_world.run({"kind": "refund", "transaction_id": txn_id, "amount": "25.00"})
+    assert second.outcome is Outcome.succeeded, second.message
+    assert second.balance_after == Decimal("1000.00")
+
+    [_, payment] = flow_world.payments(1070)
+    assert payment["refunded"] == "65.00"
+    assert [r["amount"] for r in payment["refunds"]] == ["40.00", "25.00"]
+    assert all(txn_id in r["details"] for r in payment["refunds"])
+    txn = flow_world.txn(txn_id)
+    assert txn["refunded"] == "65.00" and txn["refundable"] == "0.00"
+
+    more = await flow_world.run({"kind": "refund", "transaction_id": txn_id, "amount": "0.01"})
+    assert more.outcome is Outcome.refused and more.error_code == "not_refundable"
+    assert flow_world.txn(txn_id)["refunded"] == "65.00"
+    assert flow_world.payments(1070)[1]["refunded"] == "65.00"
+
+
+async def test_refund_above_what_is_left_is_refused(flow_world: FlowWorld) -> None:
+    charge = await _charge(flow_world)
+    r = await flow_world.run({"kind": "refund", "transaction_id": charge.gateway_transaction_id, "amount": "65.01"})
+    assert r.outcome is Outcome.refused and r.error_code == "amount_mismatch"
+    assert flow_world.txn(charge.gateway_transaction_id or "")["refunded"] == "0.00"
+    assert flow_world.payments(1070)[1]["refunded"] == "0.00"
+
+
+async def test_full_refund_by_default(flow_world: FlowWorld) -> None:
+    charge = await _charge(flow_world, "100.00")
+    r = await flow_world.run({"kind": "refund", "transaction_id": charge.gateway_transaction_id})
+    assert r.outcome is Outcome.succeeded, r.message
+    assert r.amount_captured == Decimal("100.00")
+    assert flow_world.txn(charge.gateway_transaction_id or "")["status"] == "refunded"
+    assert flow_world.invoice(1070)["balance"] == "1000.00"
+
+
+async def test_void_before_settlement_voids_and_deletes_the_jobber_payment(flow_world: FlowWorld) -> None:
+    charge = await _charge(flow_world)
+    r = await flow_world.run({"kind": "void", "transaction_id": charge.gateway_transaction_id})
+    assert r.outcome is Outcome.succeeded, r.message
+    assert r.balance_after == Decimal("1000.00")
+    assert flow_world.txn(charge.gateway_transaction_id or "")["status"] == "voided"
+    assert [p["details"] for p in flow_world.payments(1070)] == ["Check #2231"]
+    assert flow_world.invoice(1070)["balance"] == "1000.00"
+
+
+async def test_void_after_settlement_is_refused_and_says_refund(flow_world: FlowWorld) -> None:
+    charge = await _charge(flow_world)
+    flow_world.sandbox.admin.close_batch("acme")
+    r = await flow_world.run({"kind": "void", "transaction_id": charge.gateway_transaction_id})
+    assert r.outcome is Outcome.refused and r.error_code == "not_voidable"
+    assert "refund" in r.message.lower()
+    txn = flow_world.txn(charge.gateway_transaction_id or "")
+    assert txn["status"] in ("captured", "settled") and txn["settled"] is True
+    assert len(flow_world.payments(1070)) == 2 and flow_world.invoice(1070)["balance"] == "935.00"
+
+
+async def test_refund_dry_run_moves_nothing(flow_world: FlowWorld) -> None:
+    charge = await _charge(flow_world)
+    r = await flow_world.run({"kind": "refund", "transaction_id": charge.gateway_transaction_id,
+                              "amount": "10.00", "dry_run": True})
+    assert r.outcome is Outcome.dry_run, r.message
+    assert flow_world.txn(charge.gateway_transaction_id or "")["refunded"] == "0.00"
+    assert flow_world.payments(1070)[1]["refunded"] == "0.00"
