@@ -1,0 +1,86 @@
+"""2FA handoff through the queue, with real worker and CLI processes.
+
+A job for bravo (Jobber codes by SMS) waits in waiting_for_2fa; another process hands the code
+over (`jobber-robot handoff JOB CODE`, the code read from the mock's SMS outbox); the job
+finishes. With nobody answering, the job ends needs_2fa at its (short) timeout. The code is
+never stored in clear in the job store.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.reliability.queue_env import make_env, reset_world
+
+SMS_EMAIL = "sms@bravo.test"
+
+
+def _stored_values(env: Any) -> str:
+    c = env.client
+    parts: list[str] = []
+    for st in c.list_workflows():
+        parts += [repr(st.input), repr(st.output), repr(st.error)]
+        parts += [repr(s) for s in c.list_workflow_steps(st.workflow_id)]
+        parts += [repr(c.get_event(st.workflow_id, k, timeout_seconds=0)) for k in ("status", "step", "handoff")]
+    return "\n".join(parts)
+
+
+def test_code_handed_over_from_another_process(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=120)
+    try:
+        # enqueue with the CLI: same options as `charge`, prints the job id
+        r = env.run_cli("enqueue", "charge", "-m", "bravo", "--invoice", "2001", "--card-on-file", "cus_rivers")
+        assert r.returncode == 0, r.stderr
+        job_id = r.stdout.strip().splitlines()[-1]
+        assert job_id.startswith("job-")
+        worker = env.worker("w1")
+        waiting = env.wait_job(job_id, lambda v: v.status == "waiting_for_2fa", timeout=90, watch=[worker])
+        assert waiting.waiting_for["kind"] == "2fa" and waiting.merchant == "bravo"
+
+        shown = json.loads(env.run_cli("jobs", "show", job_id, "--json").stdout)
+        assert shown["status"] == "waiting_for_2fa"
+
+        sms = [m for m in mock_jobber.admin.outbox() if m["channel"] == "sms"]
+        code = sms[-1]["code"]
+        bad = env.run_cli("handoff", job_id, "--invoice", "2001")
+        assert bad.returncode == 1 and "verification code" in bad.stderr
+        r = env.run_cli("handoff", job_id, code)
+        assert r.returncode == 0, r.stderr
+
+        done = env.wait_job(job_id, timeout=90, watch=[worker])
+        assert done.status == "finished" and done.outcome == "succeeded", done.message
+        assert mock_jobber.admin.invoice(2001, SMS_EMAIL)["balance"] == "0.00"
+        assert code not in _stored_values(env), "the code must be stored encrypted only"
+
+        listed = json.loads(env.run_cli("jobs", "list", "--json").stdout)
+        assert any(j["job_id"] == job_id and j["outcome"] == "succeeded" for j in listed)
+    finally:
+        env.stop_all()
+
+
+def test_no_code_ends_needs_2fa_at_timeout(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=3)
+    try:
+        job_id = env.enqueue({"kind": "charge", "merchant": "bravo", "invoice": 2001,
+                              "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}})
+        worker = env.worker("w1")
+        done = env.wait_job(job_id, timeout=90, watch=[worker])
+        assert done.status == "finished" and done.outcome == "needs_2fa", done.message
+        assert "handoff" in done.message and "3 s" in done.message
+        assert done.result.gateway_transaction_id is None
+        assert mock_jobber.admin.invoice(2001, SMS_EMAIL)["balance"] == "99.00"
+        assert world_sandbox.admin.transactions("bravo") == []
+        # a job that moved no money can be retried as a new job (no worker now: it stays queued)
+        worker.terminate()
+        assert worker.wait(timeout=40) == 0
+        r = env.run_cli("jobs", "retry", job_id)
+        assert r.returncode == 0 and r.stdout.strip() == f"{job_id}-r1", r.stderr
+        assert env.job(f"{job_id}-r1").status == "queued"
+        assert env.run_cli("jobs", "cancel", f"{job_id}-r1").returncode == 0
+        assert env.job(f"{job_id}-r1").status == "cancelled"
+    finally:
+        env.stop_all()
