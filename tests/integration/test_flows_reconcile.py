@@ -1,0 +1,60 @@
+"""Reconcile: gateway transactions vs Jobber payments, matched by the transaction id in Details."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from robot.jobs.models import Outcome
+from tests.plugin_mock_jobber import sign_in
+from tests.plugin_world import FlowWorld
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_reconcile_reports_each_kind_of_drift_and_repair_records_the_missing(flow_world: FlowWorld) -> None:
+    matched = await flow_world.run({"kind": "charge", "invoice": 1042,
+                                    "tender": {"type": "card_on_file", "customer_id": "cus_chen"}})
+    skewed = await flow_world.run({"kind": "charge", "invoice": 1051,
+                                   "tender": {"type": "card_on_file", "customer_id": "cus_okafor"}})
+    assert matched.ok and skewed.ok
+    # money moved at the gateway that never reached Jobber (e.g. recorded by hand elsewhere, or lost)
+    gw = flow_world.gateway()
+    try:
+        lost = await gw.charge_card_on_file("cus_garcia", Decimal("80.00"), idempotency_key="manual-1",
+                                            description="Jobber invoice #1070 · job manual-1")
+    finally:
+        await gw.aclose()
+    # a person edits a payment and types an unknown transaction id in another
+    api = sign_in(flow_world.site)
+    try:
+        api.patch(f"/api/payments/{skewed.jobber_payment_id}", json={"amount": "90.00"}).raise_for_status()
+        inv_1050 = flow_world.invoice(1050)["id"]
+        api.post(f"/api/invoices/{inv_1050}/payments", json={
+            "method": "credit_card", "amount": "10.00", "details": "txn_0000000000000000 · Visa •••• 1111 · job x",
+        }).raise_for_status()
+    finally:
+        api.close()
+
+    r = await flow_world.run({"kind": "reconcile"})
+    assert r.outcome is Outcome.succeeded and r.error_code == "reconcile_drift", r.message
+    rep = r.report
+    assert [m["transaction"] for m in rep["matched"]] == [matched.gateway_transaction_id]
+    assert [m["transaction"] for m in rep["missing_in_jobber"]] == [lost.id]
+    assert [m["transaction"] for m in rep["unknown_in_jobber"]] == ["txn_0000000000000000"]
+    [mis] = rep["amount_mismatch"]
+    assert mis["transaction"] == skewed.gateway_transaction_id
+    assert (mis["gateway_net"], mis["jobber_net"]) == ("95.50", "90.00")
+    assert len(flow_world.payments(1070)) == 1  # a report changes nothing
+
+    fixed = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert [x["transaction"] for x in fixed.report["repaired"]] == [lost.id]
+    [_, repaired] = flow_world.payments(1070)
+    assert repaired["amount"] == "80.00" and repaired["details"].startswith(f"{lost.id} · Visa •••• 1111")
+    assert flow_world.invoice(1070)["balance"] == "920.00"
+
+    again = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert again.report["missing_in_jobber"] == [] and again.report.get("repaired") == []
+    assert len(flow_world.payments(1070)) == 2
+    assert len(flow_world.txns()) == 3  # reconcile never moves money
