@@ -85,6 +85,10 @@ class Gateway(Protocol):
         """Starts `pending`; settles by the gateway's clock, or is returned with an R-code."""
         ...
 
+    async def ach_status(self, txn_id: str) -> Transaction:
+        """The ACH debit as it stands; raises AchReturned(r_code) when it was returned."""
+        ...
+
     # --- terminals ---------------------------------------------------------------------------
     async def terminal_push(self, terminal_id: str, amount: AmountLike, *, idempotency_key: str,
                             timeout_seconds: int | None = None) -> TerminalRequest:

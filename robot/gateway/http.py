@@ -26,7 +26,9 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from robot.gateway.base import AmountLike
 from robot.gateway.errors import (
+    ACH_RETURN_CODES,
     ERRORS_BY_CODE,
+    AchReturned,
     Declined,
     GatewayAuthError,
     GatewayError,
@@ -341,6 +343,16 @@ class HttpGateway:
         body = {"token": bank_token, "amount": amount_str(amount), "currency": CURRENCY, "description": description}
         return await self._money("ach_debit", "/v1/ach/debits", body, key, lambda: self.find_by_reference(key),
                                  Transaction.model_validate)
+
+    async def ach_status(self, txn_id: str) -> Transaction:
+        """The ACH debit as it stands (pending / settled / voided); raises AchReturned with the R-code
+        when the bank sent it back."""
+        txn = await self.get_transaction(txn_id)
+        if txn.status is TransactionStatus.returned:
+            raise AchReturned(f"ACH debit {txn.id} was returned: {txn.return_code} "
+                              f"({ACH_RETURN_CODES.get(txn.return_code or '', 'unknown reason')})",
+                              r_code=txn.return_code or "", transaction_id=txn.id)
+        return txn
 
     # --- terminals ----------------------------------------------------------------------------------------
     async def terminal_push(self, terminal_id: str, amount: AmountLike, *, idempotency_key: str,

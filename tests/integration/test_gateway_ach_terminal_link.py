@@ -11,6 +11,7 @@ import pytest
 
 from fixtures.gateway_sandbox.server import GatewaySandbox
 from robot.gateway import (
+    AchReturned,
     Declined,
     InvalidRequest,
     LinkExpired,
@@ -54,12 +55,14 @@ async def test_ach_pending_then_settled_by_clock(gateway: HttpGateway, gateway_s
     assert (await gateway.ach_debit(tok.id, D("250.00"), idempotency_key="ach-1")).id == txn.id
     with pytest.raises(NotRefundable):  # pending: void, not refund
         await gateway.refund(txn.id, D("1.00"), idempotency_key="ach-1:r")
-    gateway_sandbox.admin.clock(advance_seconds=2 * 24 * 3600 + 1)
-    settled = await gateway.get_transaction(txn.id)
+    gateway_sandbox.admin.clock(advance_seconds=2 * 24 * 3600 - 60)
+    assert (await gateway.ach_status(txn.id)).status is TransactionStatus.pending
+    gateway_sandbox.admin.clock(advance_seconds=61)
+    settled = await gateway.ach_status(txn.id)
     assert settled.status is TransactionStatus.settled and settled.settled and settled.refundable == D("250.00")
     with pytest.raises(NotVoidable):
         await gateway.void(txn.id, idempotency_key="ach-1:v")
-    r = await gateway.refund(txn.id, D("50.00"), idempotency_key="ach-1:r2")
+    r = await gateway.refund(txn.id, D("50.00"), idempotency_key="ach-1:r2")  # refunds after settlement
     assert r.amount == D("50.00")
 
 
@@ -79,6 +82,9 @@ async def test_ach_return_codes(gateway: HttpGateway, gateway_sandbox: GatewaySa
     t = await gateway.get_transaction(txn.id)
     assert t.status is TransactionStatus.returned and t.return_code == code and t.refundable == D("0.00")
     assert [x.id for x in await gateway.list_transactions(status="returned")] == [txn.id]
+    with pytest.raises(AchReturned) as exc:
+        await gateway.ach_status(txn.id)
+    assert exc.value.r_code == code and exc.value.transaction_id == txn.id and code in exc.value.message
     with pytest.raises(NotRefundable):
         await gateway.refund(txn.id, idempotency_key=f"ach-{code}:r")
 
