@@ -1,0 +1,74 @@
+"""Crash matrix: kill -9 the worker at every stage boundary of a charge and inside its gateway and
+record stages, restart it, and check the money moved exactly once.
+
+For each crash point: a `jobber-robot worker` process runs with JOBBER_ROBOT_CRASH_AT=<point>
+and kills itself there (SIGKILL, no clean-up); a worker with the same id is started again
+without it and resumes the job from its last checkpointed stage. Then: the job finished
+succeeded, the sandbox gateway shows exactly one capture, mock Jobber exactly one payment row
+(its Details carry the transaction id), and the invoice balance is right. On SQLite, and on
+Postgres (a fresh database per case) when 127.0.0.1:5432 is reachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows.registry import stages
+from tests.reliability.queue_env import make_env, postgres_database, reset_world
+
+CHARGE = {"kind": "charge", "merchant": "acme", "invoice": 1042,
+          "tender": {"type": "card_on_file", "customer_id": "cus_chen"}}
+INSIDE = ["gateway:after_call", "jobber:after_save"]  # money moved / payment saved, stage not finished
+POINTS = [f"{edge}:{stage}" for stage in stages("charge") for edge in ("before", "after")] + INSIDE
+
+
+@contextmanager
+def job_store(backend: str) -> Iterator[str | None]:
+    if backend == "sqlite":
+        yield None
+    else:
+        with postgres_database("jr_crash") as url:
+            yield url
+
+
+def check_once(site: Any, sandbox: Any, result: Any) -> None:
+    txns = sandbox.admin.transactions("acme")
+    assert len(txns) == 1, f"expected one gateway transaction, got {txns}"
+    txn = txns[0]
+    assert txn["status"] == "captured" and txn["captured"] == "150.00"
+    assert result.gateway_transaction_id == txn["id"]
+    invoice = site.admin.invoice(1042)
+    assert len(invoice["payments"]) == 1, invoice["payments"]
+    assert txn["id"] in invoice["payments"][0]["details"]
+    assert invoice["payments"][0]["amount"] == "150.00"
+    assert invoice["balance"] == "0.00" and invoice["status"] == "paid"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("point", POINTS)
+def test_crash_and_resume(point: str, backend: str, tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    with job_store(backend) as url:
+        reset_world(mock_jobber, world_sandbox)
+        env = make_env(tmp_path, mock_jobber, world_sandbox, database_url=url)
+        try:
+            job_id = env.enqueue(CHARGE)
+            marker = tmp_path / "crashed"
+            doomed = env.worker("w1", extra={"JOBBER_ROBOT_CRASH_AT": point, "JOBBER_ROBOT_CRASH_MARKER": str(marker)})
+            rc = doomed.wait(timeout=180)
+            assert rc == -9, f"worker did not crash at {point} (exit {rc})\n{env.tail()}"
+            assert marker.read_text() == point
+            assert env.job(job_id).status == "running", "the killed worker's job stays PENDING"
+
+            worker = env.worker("w1")
+            done = env.wait_job(job_id, timeout=180, watch=[worker])
+            assert done.status == "finished" and done.outcome == "succeeded", f"{done.message}\n{env.tail()}"
+            check_once(mock_jobber, world_sandbox, done.result)
+        finally:
+            env.stop_all()
