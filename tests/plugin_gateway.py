@@ -9,7 +9,9 @@ Fixtures
 - `gateway` (function): an `HttpGateway` for merchant acme (api key sk_test_acme) on that server,
   with fast retry back-off for tests.
 
-Helpers: `ACME`, `BRAVO` (GatewayCredentials), `make_gateway(url, creds, **options)`.
+Helpers: `ACME`, `BRAVO` (GatewayCredentials), `make_gateway(url, creds, **options)`,
+`merchants_scenario("m3", "m4")` (the demo document plus merchants with api key sk_test_<id>, the
+demo customers and a terminal tmr_<id>), `creds_for("m3")`; test card numbers as constants.
 """
 
 from __future__ import annotations
@@ -34,6 +36,25 @@ EXPIRED = "4000000000000069"
 CVV_FAIL = "4000000000000127"
 ROUTING = "011000015"   # a valid ABA routing number
 ACCOUNT = "000123456789"
+
+
+def creds_for(merchant: str) -> GatewayCredentials:
+    return GatewayCredentials(merchant_id=merchant, api_key=SecretStr(f"sk_test_{merchant}"))
+
+
+def merchants_scenario(*merchant_ids: str) -> dict[str, Any]:
+    """The demo scenario plus more merchants (for queue/scale tests): `admin.reset(merchants_scenario("m3", "m4"))`."""
+    from fixtures.gateway_sandbox.scenarios import load
+
+    doc = load("demo")
+    customers = [c for c in doc["merchants"][0]["customers"]]
+    for mid in merchant_ids:
+        doc["merchants"].append({
+            "id": mid, "name": mid.title(), "api_key": f"sk_test_{mid}",
+            "customers": [{**c, "payment_methods": [{**pm, "id": f"{pm['id']}_{mid}"} for pm in c["payment_methods"]]}
+                          for c in customers],
+            "terminals": [{"id": f"tmr_{mid}", "name": "Counter", "timeout_seconds": 120}]})
+    return doc
 
 
 def make_gateway(url: str, creds: GatewayCredentials = ACME, **options: Any) -> HttpGateway:

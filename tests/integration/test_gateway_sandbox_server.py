@@ -37,17 +37,14 @@ def test_restart_keeps_data(tmp_path: Path) -> None:
 
 
 async def test_reset_with_a_document_of_four_merchants(gateway_sandbox: GatewaySandbox) -> None:
-    doc = load("demo")
-    for i in range(3, 5):
-        doc["merchants"].append({"id": f"m{i}", "name": f"Merchant {i}", "api_key": f"sk_test_m{i}",
-                                 "customers": [{"id": "cus_a", "name": "A",
-                                                "payment_methods": [{"id": f"pm_a_m{i}", "card": "4111111111111111"}]}]})
-    state = gateway_sandbox.admin.reset(doc)
+    from tests.plugin_gateway import merchants_scenario
+
+    state = gateway_sandbox.admin.reset(merchants_scenario("m3", "m4"))
     assert [m["id"] for m in state["merchants"]] == ["acme", "bravo", "m3", "m4"]
     for i in (3, 4):
         async with make_gateway(gateway_sandbox.url, GatewayCredentials(merchant_id=f"m{i}",
                                                                         api_key=SecretStr(f"sk_test_m{i}"))) as gw:
-            txn = await gw.charge_card_on_file("cus_a", Decimal("1.00"), idempotency_key="q")
+            txn = await gw.charge_card_on_file("cus_chen", Decimal("1.00"), idempotency_key="q")
             assert txn.merchant_id == f"m{i}"
     assert "demo" in names()
     assert gateway_sandbox.admin.post("/_sandbox/reset", json={"scenario": "nope"}).status_code == 404
