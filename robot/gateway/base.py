@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol, runtime_checkable
 
+from pydantic import SecretStr
+
 from robot.gateway.models import (
     BankToken,
     Batch,
@@ -39,12 +41,12 @@ class Gateway(Protocol):
     merchant_id: str
 
     # --- tokens and the customer vault ---------------------------------------------------
-    async def tokenize_card(self, number: str, exp_month: int, exp_year: int, cvv: str, *,
+    async def tokenize_card(self, number: str | SecretStr, exp_month: int, exp_year: int, cvv: str | SecretStr, *,
                             postal_code: str | None = None, holder: str | None = None) -> CardToken:
         """The only place a card number and CVV are handled; returns a token + masked card."""
         ...
 
-    async def add_bank_account(self, routing: str, account: str, holder: str,
+    async def add_bank_account(self, routing: str, account: str | SecretStr, holder: str,
                                type: Literal["checking", "savings"] = "checking") -> BankToken:
         ...
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 import httpx
+from pydantic import SecretStr
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from robot.gateway.base import AmountLike
@@ -86,6 +87,10 @@ def _key(idempotency_key: str) -> str:
             or " " in idempotency_key:
         raise InvalidRequest("idempotency_key", "idempotency_key: must be 1-255 printable characters without spaces")
     return idempotency_key
+
+
+def _reveal(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def _iso(dt: datetime) -> str:
@@ -237,9 +242,11 @@ class HttpGateway:
         return txn
 
     # --- tokens and customers ------------------------------------------------------------------------
-    async def tokenize_card(self, number: str, exp_month: int, exp_year: int, cvv: str, *,
+    async def tokenize_card(self, number: str | SecretStr, exp_month: int, exp_year: int, cvv: str | SecretStr, *,
                             postal_code: str | None = None, holder: str | None = None) -> CardToken:
-        digits = "".join(ch for ch in str(number) if ch not in " -")
+        number = _reveal(number)
+        cvv = _reveal(cvv)
+        digits = "".join(ch for ch in number if ch not in " -")
         register_secret(digits)
         if not digits.isdigit() or not 12 <= len(digits) <= 19:
             raise InvalidRequest("number", "number: card number must be 12 to 19 digits")
@@ -258,9 +265,10 @@ class HttpGateway:
         self.log.info("gateway.tokenized", kind="card", token=token.id, brand=token.brand, last4=token.last4)
         return token
 
-    async def add_bank_account(self, routing: str, account: str, holder: str,
+    async def add_bank_account(self, routing: str, account: str | SecretStr, holder: str,
                                type: Literal["checking", "savings"] = "checking") -> BankToken:
-        register_secret(str(account))
+        account = _reveal(account)
+        register_secret(account)
         body = {"routing": str(routing), "account": str(account), "holder": holder, "type": type}
         try:
             data = await self._read("POST", "/v1/tokens/bank", json=body)

@@ -41,7 +41,7 @@ async def test_tokenize_card_returns_masked_card(gateway: HttpGateway) -> None:
     assert tok.id.startswith("tok_")
     assert (tok.brand, tok.first6, tok.last4, tok.exp_month, tok.exp_year) == ("Visa", "411111", "1111", 12, 2031)
     assert VISA not in tok.model_dump_json()
-    amex = await gateway.tokenize_card("378282246310005", 1, 2030, "1234")
+    amex = await gateway.tokenize_card(SecretStr("378282246310005"), 1, 2030, SecretStr("1234"))
     assert amex.brand == "American Express"
 
 
