@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from fixtures.gateway_sandbox.scenarios import load, names
+from fixtures.gateway_sandbox.scenarios import names
 from fixtures.gateway_sandbox.server import GatewaySandbox
 from robot.vault import GatewayCredentials
 from tests.plugin_gateway import make_gateway
