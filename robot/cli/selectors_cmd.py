@@ -9,6 +9,7 @@ selector. A control that resolves by none of its locators is drift, reported in 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING
 
 import typer
@@ -75,7 +76,9 @@ async def _check_app(page: "Page", timeout_ms: int) -> list[Resolution]:
         rows = await invoices.rows()
     except RobotError:
         pass
-    target = next((r for r in rows if r.status in ("awaiting_payment", "past_due")), None)
+    open_rows = [r for r in rows if r.status in ("awaiting_payment", "past_due")]
+    # prefer an open invoice that already has a payment: its row and dialogs get checked too
+    target = next((r for r in open_rows if r.balance < r.total), open_rows[0] if open_rows else None)
     if target is None:
         for name in ("invoice", "collect_payment", "payment_row", "client", "quote"):
             results += _skipped(name, why="no open invoice listed")
@@ -104,15 +107,61 @@ async def _check_app(page: "Page", timeout_ms: int) -> list[Resolution]:
     row = await invoice.loc.resolve("payment_row", timeout_ms=0)
     if row is not None:
         rl = PageLocators(page, "payment_row", timeout_ms, {"row": row.first})
-        results += await _probe_page(rl, skip={k: "in a dialog" for k in (
-            "edit_dialog", "refund_dialog", "refund_amount", "refund_details", "delete_dialog", "confirm_delete")})
+        in_dialogs = [k for _, keys in ROW_DIALOGS for k in keys]
+        found = await _probe_page(rl, skip={k: "in a dialog" for k in in_dialogs})
+        by_key = {r.selector: r for r in await _probe_row_dialogs(page, rl)}
+        results += [by_key.get(r.selector, r) for r in found]
     else:
         results += _skipped("payment_row", why="no payment on the checked invoice")
     results += await _check_client_and_quote(page, invoice, timeout_ms)
     return results
 
 
+#: payment row buttons and what their dialog shows (opened, probed, cancelled: nothing is saved)
+ROW_DIALOGS = (
+    ("edit", ("edit_dialog",)),
+    ("refund", ("refund_dialog", "refund_amount", "refund_details")),
+    ("delete", ("delete_dialog", "confirm_delete")),
+)
+
+
+async def _cancel_dialog(page: "Page", dialog: object) -> None:
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import Locator
+
+    if not isinstance(dialog, Locator):
+        await page.keyboard.press("Escape")
+        return
+    try:
+        cancel = dialog.get_by_role("button", name="Cancel", exact=True)
+        if await cancel.count():
+            await cancel.first.click()
+        else:
+            await page.keyboard.press("Escape")
+        await dialog.first.wait_for(state="hidden", timeout=PROBE_MS * 2)
+    except PlaywrightError:
+        await page.keyboard.press("Escape")
+
+
+async def _probe_row_dialogs(page: "Page", rl: PageLocators) -> list[Resolution]:
+    results: list[Resolution] = []
+    for button, keys in ROW_DIALOGS:
+        opener = await rl.resolve(button, timeout_ms=0)
+        if opener is None:
+            results += _skipped("payment_row", list(keys), f"no {button} button on the row")
+            continue
+        await opener.first.click()
+        for key in keys:
+            res = await rl.probe(key, timeout_ms=PROBE_MS)
+            res.optional = False  # the dialog was opened: its controls must be there
+            results.append(res)
+        await _cancel_dialog(page, await rl.resolve(keys[0], timeout_ms=0))
+    return results
+
+
 async def _check_client_and_quote(page: "Page", invoice: object, timeout_ms: int) -> list[Resolution]:
+    from playwright.async_api import Error as PlaywrightError
+
     from flows.pages.client import ClientPage
     from flows.pages.invoice import InvoicePage
     from flows.pages.quote import QuotePage
@@ -128,12 +177,17 @@ async def _check_client_and_quote(page: "Page", invoice: object, timeout_ms: int
     results += await _probe_page(client.loc)
     quotes = await client.loc.resolve("quotes", timeout_ms=0)
     quote_link = quotes.get_by_role("link").first if quotes is not None else None
-    if quote_link is not None and await quote_link.count():
-        await quote_link.click()
-        await page.wait_for_url("**/quotes/**", timeout=timeout_ms)
-        results += await _probe_page(QuotePage(page, timeout_ms).loc)
-    else:
-        results += _skipped("quote", why="the client has no quote")
+    if quote_link is None or not await quote_link.count():
+        # this client has no quote: take the first one of the Quotes list
+        await client.goto("/quotes")
+        quote_link = page.get_by_role("link", name=re.compile(r"^Quote #\d+")).first
+        try:
+            await quote_link.wait_for(state="attached", timeout=PROBE_MS * 2)
+        except PlaywrightError:
+            return results + _skipped("quote", why="no quote listed")
+    await quote_link.click()
+    await page.wait_for_url("**/quotes/**", timeout=timeout_ms)
+    results += await _probe_page(QuotePage(page, timeout_ms).loc)
     return results
 
 

@@ -19,6 +19,18 @@ async def test_normal_layout_has_no_drift(world: World) -> None:
     assert by_key[("collect_payment", "amount")].status == "ok"
     assert by_key[("login", "submit")].status == "ok"
     assert by_key[("two_factor", "code")].found  # passed during the first sign-in
+    # the checked invoice has a payment: its row and its Edit/Refund/Delete dialogs were probed
+    for key in ("row", "amount", "edit", "edit_dialog", "refund_amount", "refund_details", "confirm_delete"):
+        assert by_key[("payment_row", key)].status == "ok", key
+    for page in ("client", "quote"):
+        assert all(r.status == "ok" for r in results if r.page == page and not r.optional), page
+    # everything else resolved by its first locator; only what needs a refusal or a Draft is skipped
+    skipped = {(r.page, r.selector) for r in results if r.status == "skipped"}
+    assert skipped == {("collect_payment", "error"), ("invoice", "mark_as_sent")}
+    assert not [r for r in results if r.status == "fallback"]
+    # nothing was saved while probing the dialogs
+    acc = world.account()
+    assert [len(i["payments"]) for i in acc["invoices"] if i["number"] == 1070] == [1]
 
 
 def test_layout_variant_names_the_drifted_selectors(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
