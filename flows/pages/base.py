@@ -24,6 +24,15 @@ def on_login_page(page: "Page") -> bool:
     return path_of(page).startswith("/login")
 
 
+def raise_for_session_or_outage(resp: "Response", what: str) -> None:
+    """A write Jobber answered 401 (the session ended: sign in again; nothing was saved) or
+    5xx (Jobber is unavailable: try again later) raises the transient error for it."""
+    if resp.status == 401:
+        raise SessionExpired(f"the Jobber session ended before {what} was saved; nothing was recorded")
+    if resp.status >= 500:
+        raise JobberUnavailable(f"Jobber answered {resp.status} to {what}; try again later")
+
+
 class BasePage:
     page_key: ClassVar[str]
 

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from flows.pages.base import raise_for_session_or_outage
 from robot.errors import FlowRefused, InputError
 from robot.locators import DEFAULT_TIMEOUT_MS, PageLocators
 
@@ -71,6 +72,9 @@ class CollectPaymentDialog:
         async with self.page.expect_response(is_save, timeout=self.timeout_ms * 2) as info:
             await save.click()
         resp = await info.value
+        if resp.status == 401 or resp.status >= 500:
+            await self._close_if_open()
+            raise_for_session_or_outage(resp, "the payment")
         body: dict[str, Any] = {}
         try:
             body = json.loads(await resp.text() or "{}")
@@ -86,6 +90,17 @@ class CollectPaymentDialog:
 
         await expect(dialog).to_be_hidden(timeout=self.timeout_ms)
         return body
+
+    async def _close_if_open(self) -> None:
+        """Best effort: cancel the dialog if it is still shown (the SPA may have left the page)."""
+        from playwright.async_api import Error as PlaywrightError
+
+        from robot.errors import RobotError
+
+        try:
+            await self.cancel()
+        except (PlaywrightError, RobotError):
+            pass
 
     async def cancel(self) -> None:
         from playwright.async_api import expect

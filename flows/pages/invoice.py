@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from flows.pages.base import BasePage
+from flows.pages.base import BasePage, raise_for_session_or_outage
 from flows.pages.collect_payment import CollectPaymentDialog
 from flows.pages.models import InvoiceView, PaymentRow
 from flows.pages.parsing import money, number, status_key
@@ -116,6 +116,7 @@ class InvoicePage(BasePage):
                                              timeout=self.timeout_ms * 2) as info:
             await item.click()
         resp = await info.value
+        raise_for_session_or_outage(resp, "Mark as Sent")
         if resp.status >= 400:
             raise FlowRefused(f"Jobber refused Mark as Sent ({resp.status})")
         from playwright.async_api import expect

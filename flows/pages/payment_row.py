@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from flows.pages.base import raise_for_session_or_outage
 from flows.pages.collect_payment import CollectPaymentDialog
 from flows.pages.models import PaymentRow
 from flows.pages.parsing import iso_date, money, money_or_zero
@@ -61,6 +62,7 @@ class PaymentRowActions:
                                              timeout=self.timeout_ms * 2) as info:
             await confirm.click()
         resp = await info.value
+        raise_for_session_or_outage(resp, "deleting the payment")
         if resp.status >= 400:
             from robot.errors import FlowRefused
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flows.pages.base import BasePage
+from flows.pages.base import BasePage, raise_for_session_or_outage
 from flows.pages.collect_payment import CollectPaymentDialog
 from flows.pages.models import PaymentRow, QuoteView
 from flows.pages.parsing import money, number, status_key
@@ -64,6 +64,7 @@ class QuotePage(BasePage):
                                              timeout=self.timeout_ms * 2) as info:
             await button.click()
         resp = await info.value
+        raise_for_session_or_outage(resp, "converting the quote")
         if resp.status >= 400:
             raise FlowRefused(f"Jobber refused to convert the quote ({resp.status})")
         return int((await resp.json())["invoice_id"])

@@ -181,3 +181,25 @@ async def test_client_open_invoices(apage: Any, jobber: MockJobber) -> None:
     client = await ClientPage(apage, TIMEOUT_MS).open(patel["id"])
     assert await client.open_invoices() == []
     assert {i.status for i in await client.invoices()} == {"paid", "bad_debt"}
+
+
+async def test_save_after_the_session_ended_is_session_expired(apage: Any, jobber: MockJobber) -> None:
+    from robot.errors import SessionExpired
+
+    inv = await InvoicePage(apage, TIMEOUT_MS).open(invoice_state(jobber, 1042)["id"])
+    jobber.admin.faults(force_logout=True)  # type: ignore[union-attr]
+    with pytest.raises(SessionExpired):
+        await inv.collect_payment("cash", Decimal("10.00"))
+    assert invoice_state(jobber, 1042)["payments"] == []
+
+
+async def test_save_during_an_outage_is_jobber_unavailable(apage: Any, jobber: MockJobber) -> None:
+    from robot.errors import JobberUnavailable
+
+    inv = await InvoicePage(apage, TIMEOUT_MS).open(invoice_state(jobber, 1042)["id"])
+    jobber.admin.faults(error_rate=1)  # type: ignore[union-attr]
+    with pytest.raises(JobberUnavailable):
+        await inv.collect_payment("cash", Decimal("10.00"))
+    jobber.admin.clear_faults()  # type: ignore[union-attr]
+    assert invoice_state(jobber, 1042)["payments"] == []
+    assert not await apage.get_by_role("dialog").count()  # the dialog was cancelled
