@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -234,7 +235,16 @@ async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id
     invoice_id = invoice_id if invoice_id is not None else ids.get(number)
     if invoice_id is not None:
         return await InvoicePage(page, timeout_ms(ctx)).open(invoice_id)
-    inv = await (await invoices_list(ctx, page)).open_invoice(number)
+    listing = await invoices_list(ctx, page)
+    shown: dict[int, int] = {}
+    if not await (await listing._el("search")).input_value():
+        found = await listing.loc.resolve("row", timeout_ms=0)
+        if found is not None and await found.count() <= 30:  # a short list: read it instead of searching
+            shown = {r.number: r.id for r in await listing.rows()}
+    if number in shown:  # already listed: no search round trip
+        inv = await InvoicePage(page, timeout_ms(ctx)).open(shown[number])
+    else:
+        inv = await listing.open_invoice(number)
     ids[number] = inv.invoice_id
     return inv
 
@@ -305,7 +315,7 @@ async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | No
 
 
 async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, method: str, amount: Decimal,
-                         details: str) -> Recorded:
+                         details: str, date_: date | None = None) -> Recorded:
     """Look for a payment whose Details carry the txn id; record one only when there is none."""
     from robot.faultpoints import crash_point
 
@@ -314,7 +324,9 @@ async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, met
         existing = await inv.find_payment_by_details(txn_id)
         if existing is not None:
             return Recorded(payment_id=existing.id, existed=True)
-        pid = await inv.collect_payment(method, amount, None, details)
+        if date_ is not None and date_ > datetime.now(UTC).date():
+            date_ = None  # never a future transaction date: Jobber's own "today" then
+        pid = await inv.collect_payment(method, amount, date_, details)  # date: Jobber's today unless given
         crash_point("jobber:after_save")
         return Recorded(payment_id=pid)
 
@@ -364,7 +376,7 @@ async def record_and_verify(ctx: "FlowContext", draft: Draft, target: Target, *,
 
 # --- the gateway side ----------------------------------------------------------------------------
 
-import re as _re  # noqa: E402
+import re as _re  # noqa: E402  (kept next to its patterns)
 
 _INVOICE_IN_DESC = _re.compile(r"invoice #(\d+)")
 _QUOTE_IN_DESC = _re.compile(r"quote #(\d+)")

@@ -8,6 +8,7 @@ Jobber: record (look-before-write by the link's transaction id, then read back).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -70,6 +71,7 @@ class LinkItem(BaseModel):
     transaction_id: str | None = None
     origin_job: str | None = None
     tender: str | None = None
+    paid_on: date | None = None
 
 
 async def _links(ctx: "FlowContext") -> list[LinkItem]:
@@ -83,7 +85,8 @@ async def _links(ctx: "FlowContext") -> list[LinkItem]:
             txn = await ctx.gateway.get_transaction(link.transaction_id)
             tender = txn.tender.describe() if txn.tender.last4 else None
         out.append(LinkItem(link_id=link.id, status=link.status.value, amount=f"{link.amount:.2f}", invoice=inv,
-                            transaction_id=link.transaction_id, origin_job=job_of(link.reference), tender=tender))
+                            transaction_id=link.transaction_id, origin_job=job_of(link.reference), tender=tender,
+                            paid_on=link.paid_at.date() if link.paid_at else None))
     return out
 
 
@@ -107,7 +110,7 @@ async def _record_link(ctx: "FlowContext", item: LinkItem) -> dict[str, Any]:
     label = f"link {item.link_id}" + (f" ({item.tender})" if item.tender else "")
     details = details_text(item.transaction_id, label, item.origin_job or ctx.job_id)
     rec = await record_payment(ctx, target, txn_id=item.transaction_id, method="credit_card", amount=amount,
-                               details=details)
+                               details=details, date_=item.paid_on)
     after = await read_back(ctx, target, item.transaction_id)
     exp_balance, _ = expected_after(target, amount)
     return {"link": item.link_id, "invoice": item.invoice, "result": "recorded", "payment_id": rec.payment_id,

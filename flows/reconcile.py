@@ -86,7 +86,7 @@ async def _gateway_side(ctx: "FlowContext", since: date | None, until: date | No
         money_kept = t.status.value not in _NO_MONEY and t.status.value != "returned"
         captured = t.amount if t.status.value == "pending" else t.captured
         net = (captured - t.refunded) if money_kept else Decimal("0.00")
-        label = f"terminal" if t.kind.value == "terminal_sale" else t.tender.describe()
+        label = f"terminal {t.tender.terminal_id}" if t.kind.value == "terminal_sale" else t.tender.describe()
         out.append(GwTxn(id=t.id, kind=t.kind.value, status=t.status.value, net=max(net, Decimal("0.00")),
                          captured=captured, refunded=t.refunded, tender=label, created=t.created_at.date(),
                          invoice=invoice_of(t.description), origin_job=job_of(t.reference)))
@@ -122,7 +122,7 @@ def compare(txns: list[GwTxn], payments: list[JbPayment]) -> dict[str, list[dict
     for t in txns:
         found = by_txn.get(t.id, [])
         row = {"transaction": t.id, "status": t.status, "tender": t.tender, "invoice": t.invoice,
-               "gateway_net": f"{t.net:.2f}", "origin_job": t.origin_job}
+               "gateway_net": f"{t.net:.2f}", "origin_job": t.origin_job, "date": t.created.isoformat()}
         if not found:
             if t.net > 0:
                 report["missing_in_jobber"].append(row)
@@ -153,7 +153,8 @@ async def _repair_one(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]
     method = "bank_transfer" if row["tender"].lower().startswith("bank") else "credit_card"
     rec = await record_payment(ctx, target, txn_id=row["transaction"], method=method, amount=amount,
                                details=details_text(row["transaction"], row["tender"], row.get("origin_job") or ctx.job_id,
-                                                    "recorded by reconcile"))
+                                                    "recorded by reconcile"),
+                               date_=date.fromisoformat(row["date"]))
     return {**row, "repair": "recorded", "payment_id": rec.payment_id}
 
 

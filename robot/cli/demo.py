@@ -111,13 +111,14 @@ def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = 
             if not json_output:
                 out.print()
                 out.print(results_table(results))
-                out.print(f"\nMock Jobber site: [link={site.url}]{site.url}[/link]  "
-                          f"(sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}, code from seed {DEMO_TOTP_SEED})")
+                out.print(f"\nMock Jobber site: [link={site.url}]{site.url}[/link]")
                 out.print(f"Invoice #1042 is [bold]{paid['status']}[/bold] (balance ${paid['balance']}): "
                           f"{site.url}/invoices/{paid['id']}")
                 out.print(f"[dim]demo took {time.monotonic() - started:.1f}s; data in {data_dir}[/dim]")
             if keep_running:
-                err.print("\n[bold]Servers stay up[/bold] for you to look around; press Ctrl-C to stop.")
+                err.print(f"\n[bold]Servers stay up[/bold] for you to look around: {site.url} — sign in as "
+                          f"{DEMO_EMAIL} with the demo scenario's password ({DEMO_PASSWORD}); the authenticator "
+                          f"code comes from the demo seed {DEMO_TOTP_SEED}. Press Ctrl-C to stop.")
                 try:
                     threading.Event().wait()
                 except KeyboardInterrupt:
