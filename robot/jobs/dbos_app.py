@@ -58,7 +58,15 @@ def dbos_config(settings: "Settings", executor_id: str) -> dict[str, Any]:
     return cfg
 
 
+def _quiet_dbos() -> None:
+    """DBOS's own INFO lines (migrations, queue registration) are noise on the robot's console."""
+    import logging
+
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+
+
 def _prepare(settings: "Settings") -> None:
+    _quiet_dbos()
     settings.ensure_dirs()
     if not is_postgres(settings):
         # the job store holds job inputs and results: private to the robot's user
@@ -78,6 +86,7 @@ async def launch(settings: "Settings", *, executor_id: str, listen: bool = True)
     if not listen:
         DBOS.listen_queues([])
     DBOS.launch()
+    _quiet_dbos()
     await queue.register(settings)
 
 
@@ -112,6 +121,7 @@ def client(settings: "Settings") -> "DBOSClient":
         _prepare(settings)
         DBOS.migrate(url)
         _migrated.add(url)
+    _quiet_dbos()
     c = DBOSClient(system_database_url=url, application_name=APP_NAME)
     queue.register_with_client(c, settings)
     return c
