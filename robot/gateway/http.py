@@ -16,6 +16,7 @@ Safety rules kept here:
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -59,6 +60,7 @@ from robot.logging import get_logger, redact_text, register_secret
 from robot.money import parse_money
 
 T = TypeVar("T")
+_SINGLE_SHOT: ContextVar[bool] = ContextVar("gateway_single_shot", default=False)
 LONG_POLL_CHUNK = 25.0
 CURRENCY = "USD"
 
@@ -198,7 +200,10 @@ class HttpGateway:
 
     async def _read(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                     json: dict[str, Any] | None = None, timeout: float | None = None) -> dict[str, Any]:
-        """A call that moves no money: safe to retry as it is."""
+        """A call that moves no money: safe to retry as it is (inside a money call's look-up it is tried
+        once: the money call's own retry loop bounds the attempts)."""
+        if _SINGLE_SHOT.get():
+            return await self._send(method, path, params=params, json=json, timeout=timeout)
         async for attempt in self._retrying():
             with attempt:
                 if attempt.retry_state.attempt_number > 1:
@@ -214,7 +219,11 @@ class HttpGateway:
             with attempt:
                 n = attempt.retry_state.attempt_number
                 if unknown:
-                    found = await lookup()
+                    token = _SINGLE_SHOT.set(True)
+                    try:
+                        found = await lookup()
+                    finally:
+                        _SINGLE_SHOT.reset(token)
                     if found is not None:
                         self.log.warning("gateway.recovered", op=op, reference=key, attempt=n)
                         return found

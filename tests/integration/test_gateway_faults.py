@@ -105,9 +105,13 @@ async def test_lost_refund_void_capture_push_link_are_found(gateway: HttpGateway
 async def test_gateway_down_gives_unavailable_after_bounded_retries(gateway: HttpGateway,
                                                                     gateway_sandbox: GatewaySandbox) -> None:
     gateway_sandbox.admin.faults(unavailable=True)
-    with pytest.raises(GatewayUnavailable) as exc:
-        await gateway.charge_card_on_file("cus_chen", D("10.00"), idempotency_key="down")
+    transport = CountingTransport()
+    async with make_gateway(gateway_sandbox.url, transport=transport, retry_attempts=4) as gw:
+        with pytest.raises(GatewayUnavailable) as exc:
+            await gw.charge_card_on_file("cus_chen", D("10.00"), idempotency_key="down")
     assert exc.value.transient
+    # bounded: one POST, then each retry is a look-up that could not answer (never a second POST blind)
+    assert transport.seen == [("POST", "/v1/transactions")] + [("GET", "/v1/transactions")] * 3
     gateway_sandbox.admin.clear_faults()
     assert gateway_sandbox.admin.transactions("acme") == []
     # once it is back, the same key charges once
