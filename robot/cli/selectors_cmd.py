@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from robot.cli.console import err, out
@@ -80,7 +81,7 @@ async def _check_app(page: "Page", timeout_ms: int) -> list[Resolution]:
     # prefer an open invoice that already has a payment: its row and dialogs get checked too
     target = next((r for r in open_rows if r.balance < r.total), open_rows[0] if open_rows else None)
     if target is None:
-        for name in ("invoice", "collect_payment", "payment_row", "client", "quote"):
+        for name in ("invoice", "collect_payment", "payment_row", "client", "quotes", "quote"):
             results += _skipped(name, why="no open invoice listed")
         return results
 
@@ -160,35 +161,51 @@ async def _probe_row_dialogs(page: "Page", rl: PageLocators) -> list[Resolution]
 
 
 async def _check_client_and_quote(page: "Page", invoice: object, timeout_ms: int) -> list[Resolution]:
+    """The invoice's client, then the Quotes list, then a quote (the client's, else the first listed)."""
     from playwright.async_api import Error as PlaywrightError
 
     from flows.pages.client import ClientPage
     from flows.pages.invoice import InvoicePage
     from flows.pages.quote import QuotePage
+    from flows.pages.quotes import QuotesPage
 
     assert isinstance(invoice, InvoicePage)
     results: list[Resolution] = []
     link = await invoice.loc.resolve("client", timeout_ms=0)
+    client_quote: str | None = None
     if link is None:
-        return results + _skipped("client", why="no client link") + _skipped("quote", why="no client link")
-    await link.first.click()
-    client = ClientPage(page, timeout_ms)
-    await page.wait_for_url("**/clients/**", timeout=timeout_ms)
-    results += await _probe_page(client.loc)
-    quotes = await client.loc.resolve("quotes", timeout_ms=0)
-    quote_link = quotes.get_by_role("link").first if quotes is not None else None
-    if quote_link is None or not await quote_link.count():
-        # this client has no quote: take the first one of the Quotes list
-        await client.goto("/quotes")
-        quote_link = page.get_by_role("link", name=re.compile(r"^Quote #\d+")).first
+        results += _skipped("client", why="no client link")
+    else:
+        await link.first.click()
+        client = ClientPage(page, timeout_ms)
+        await page.wait_for_url("**/clients/**", timeout=timeout_ms)
+        results += await _probe_page(client.loc)
+        quotes = await client.loc.resolve("quotes", timeout_ms=0)
+        if quotes is not None and await quotes.get_by_role("link").count():
+            client_quote = await quotes.get_by_role("link").first.get_attribute("href")
+    listing = QuotesPage(page, timeout_ms)
+    await listing.goto("/quotes")
+    results += await _probe_page(listing.loc, expected={"row"})
+    if not client_quote:
+        first = page.get_by_role("link", name=re.compile(r"^Quote #\d+")).first
         try:
-            await quote_link.wait_for(state="attached", timeout=PROBE_MS * 2)
+            await first.wait_for(state="attached", timeout=PROBE_MS)
+            client_quote = await first.get_attribute("href")
         except PlaywrightError:
-            return results + _skipped("quote", why="no quote listed")
-    await quote_link.click()
-    await page.wait_for_url("**/quotes/**", timeout=timeout_ms)
-    results += await _probe_page(QuotePage(page, timeout_ms).loc)
-    return results
+            client_quote = None
+    if not client_quote:
+        return results + _skipped("quote", why="no quote listed")
+    quote = QuotePage(page, timeout_ms)
+    await quote.goto(client_quote)
+    found = await _probe_page(quote.loc)
+    opener = await quote.loc.resolve("collect_deposit", timeout_ms=0)
+    if opener is not None:  # an Approved quote: open Collect Deposit, probe it, cancel
+        await opener.first.click()
+        res = await quote.loc.probe("deposit_dialog", timeout_ms=PROBE_MS)
+        res.optional = False
+        found = [res if r.selector == "deposit_dialog" else r for r in found]
+        await _cancel_dialog(page, await quote.loc.resolve("deposit_dialog", timeout_ms=0))
+    return results + found
 
 
 async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: str | None = None,
@@ -212,6 +229,10 @@ async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: st
                 results = [r for r in results if r.page != "two_factor"]
                 results += [Resolution(page="two_factor", selector=k, description=s.description,
                                        optional=s.optional, found=True, via="passed during sign-in", status="ok")
+                            if not s.optional else
+                            Resolution(page="two_factor", selector=k, description=s.description,
+                                       optional=True, found=False, via="not shown on this sign-in",
+                                       status="skipped")
                             for k, s in registry()["two_factor"].selectors.items()]
             results += await _check_app(sess.page, timeout)
     return results
@@ -232,8 +253,8 @@ def _table(results: list[Resolution]) -> Table:
     style = {"ok": "green", "fallback": "yellow", "missing": "red", "skipped": "dim"}
     for r in results:
         status = r.status if not (r.status == "missing" and r.optional) else "absent (optional)"
-        table.add_row(r.page, r.selector, r.description,
-                      f"[{style.get(r.status, 'white')}]{status}[/]", r.via or "")
+        table.add_row(r.page, r.selector, escape(r.description),
+                      f"[{style.get(r.status, 'white')}]{status}[/]", escape(r.via or ""))
     return table
 
 
@@ -282,5 +303,5 @@ def list_() -> None:
         for key, sel in spec.selectors.items():
             scope = f" [dim](in {sel.scope})[/dim]" if sel.scope else ""
             table.add_row(page, key + scope, sel.description, "yes" if sel.optional else "",
-                          " | ".join(loc.describe() for loc in sel.locators))
+                          escape(" | ".join(loc.describe() for loc in sel.locators)))
     out.print(table)
