@@ -27,8 +27,9 @@ def gateway(
     port: int = typer.Option(8766, help="Port to listen on"),
     host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     data_dir: Path = typer.Option(Path(".data/gateway-sandbox"), help="Where the sandbox keeps its SQLite database"),
+    scenario: str = typer.Option("demo", help="Scenario to seed when the database is new"),
 ) -> None:
     """Start the sandbox payment gateway (with its /_sandbox/ admin API)."""
     from fixtures.gateway_sandbox.server import serve
 
-    serve(host=host, port=port, data_dir=data_dir)
+    serve(host=host, port=port, data_dir=data_dir, scenario=scenario)
