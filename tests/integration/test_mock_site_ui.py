@@ -16,7 +16,7 @@ from tests.plugin_mock_jobber import (
 )
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
-TIMEOUT = 5_000
+TIMEOUT = 10_000  # generous: the test machines are shared
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from tests.plugin_mock_jobber import DEMO_EMAIL, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-TIMEOUT_MS = 5_000
+TIMEOUT_MS = 10_000  # generous: the test machines are shared
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
