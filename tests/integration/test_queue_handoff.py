@@ -84,3 +84,33 @@ def test_no_code_ends_needs_2fa_at_timeout(tmp_path: Path, mock_jobber: Any, wor
         assert env.job(f"{job_id}-r1").status == "cancelled"
     finally:
         env.stop_all()
+
+
+def test_person_picks_the_invoice(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    """A charge by client name with two open invoices waits in waiting_for_confirmation, listing the
+    candidates; `jobber-robot handoff JOB --invoice N` from another process picks one."""
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=120)
+    try:
+        balance_1050 = mock_jobber.admin.invoice(1050)["balance"]
+        job_id = env.enqueue({"kind": "charge", "merchant": "acme", "client": "Jonas Okafor",
+                              "tender": {"type": "card_on_file", "customer_id": "cus_okafor"}})
+        worker = env.worker("w1")
+        waiting = env.wait_job(job_id, lambda v: v.status == "waiting_for_confirmation", timeout=90, watch=[worker])
+        assert waiting.waiting_for["kind"] == "confirm"
+        assert sorted(c["invoice"] for c in waiting.waiting_for["candidates"]) == [1050, 1051]
+        assert world_sandbox.admin.transactions("acme") == [], "no money moves before a person picks"
+
+        wrong = env.run_cli("handoff", job_id, "--invoice", "1042")
+        assert wrong.returncode == 1 and "not one of the candidates" in wrong.stderr
+        r = env.run_cli("handoff", job_id, "--invoice", "1051")
+        assert r.returncode == 0, r.stderr
+
+        done = env.wait_job(job_id, timeout=90, watch=[worker])
+        assert done.status == "finished" and done.outcome == "succeeded", done.message
+        assert done.result.invoice == 1051
+        assert mock_jobber.admin.invoice(1051)["balance"] == "0.00"
+        assert mock_jobber.admin.invoice(1050)["balance"] == balance_1050
+        assert len(world_sandbox.admin.transactions("acme")) == 1
+    finally:
+        env.stop_all()
