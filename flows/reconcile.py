@@ -10,6 +10,9 @@ Matched by the transaction id at the start of a payment's Details. Categories:
 (stage "record" per transaction, look-before-write as everywhere).
 
 Stages: gateway (list transactions) → jobber (list payments) → record (per repair).
+Jobber's side is read from every invoice that has had money applied (balance below total, or
+Paid); a payment netting to $0 on an otherwise unpaid invoice is not read (it matters to
+neither side of the comparison).
 """
 
 from __future__ import annotations
@@ -98,8 +101,8 @@ async def _jobber_side(ctx: "FlowContext", since: date | None, until: date | Non
     async with ctx.jobber.page() as page:
         rows = await (await InvoicesPage(page, timeout_ms(ctx)).open()).rows()
         for row in rows:
-            if row.status == "draft":
-                continue
+            if row.status == "draft" or (row.balance == row.total and row.status != "paid"):
+                continue  # nothing paid on it (a payment netting to $0 matters to neither side)
             view = await (await InvoicePage(page, timeout_ms(ctx)).open(row.id)).read()
             for p in view.payments:
                 if not _in_period(p.date, since, until):

@@ -76,6 +76,9 @@ def _message_for(exc: BaseException, draft: Draft) -> str:
         msg = f"the terminal is busy with another payment ({exc.message}); nothing was charged or recorded"
     elif isinstance(exc, gw_errors.GatewayAuthError):
         msg = f"the gateway refused this merchant's API key ({exc.message}); fix it with `jobber-robot merchants`"
+    elif isinstance(exc, gw_errors.GatewayUnavailable):
+        msg = (f"the gateway did not answer ({exc.message}); try again later with the same job id: if money moved, "
+               "the robot finds it by the job's reference and records it once, never charging twice")
     elif isinstance(exc, RobotError):
         msg = exc.message
     else:

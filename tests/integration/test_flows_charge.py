@@ -210,3 +210,46 @@ async def test_layout_variant_is_a_named_drift_with_evidence_and_no_money_moved(
     assert r.artifacts and all(Path(a).exists() for a in r.artifacts)
     assert any(a.endswith(".png") for a in r.artifacts)
     assert flow_world.txns() == [] and flow_world.payments(1042) == []
+
+
+async def test_record_failing_after_the_charge_says_so_and_a_rerun_records_once(flow_world: FlowWorld) -> None:
+    """Jobber's page changes between the charge and the record: the money moved, the result says so;
+    the same job run again (as the queue resumes it) records it once and charges nothing more."""
+    assert flow_world.site.admin is not None
+    admin = flow_world.site.admin
+
+    async def change_page_before_record(name: str, fn):  # a StepRunner
+        if name == "record":
+            admin.faults(layout_variant="redesign")
+        return await fn()
+
+    job = {"kind": "charge", "invoice": 1042, "tender": CHEN}
+    broken = await flow_world.run(job, job_id="resume-me", runner=change_page_before_record)
+    assert broken.outcome is Outcome.failed and broken.error_code == "selector_drift"
+    assert broken.gateway_transaction_id and broken.gateway_transaction_id in broken.message
+    assert "NOT recorded" in broken.message and broken.artifacts
+    assert flow_world.payments(1042) == [] and len(flow_world.txns()) == 1
+
+    admin.clear_faults()
+    again = await flow_world.run(job, job_id="resume-me")
+    assert again.outcome is Outcome.succeeded, again.message
+    assert again.gateway_transaction_id == broken.gateway_transaction_id
+    assert len(flow_world.txns()) == 1 and len(flow_world.payments(1042)) == 1
+    assert flow_world.invoice(1042)["status"] == "paid"
+
+
+async def test_jobber_down_is_unavailable_and_moves_no_money(flow_world: FlowWorld) -> None:
+    assert flow_world.site.admin is not None
+    flow_world.site.admin.faults(error_rate=1.0)
+    r = await flow_world.run({"kind": "charge", "invoice": 1042, "tender": CHEN})
+    assert r.outcome is Outcome.unavailable and r.error_code == "jobber_unavailable", r.message
+    flow_world.site.admin.clear_faults()
+    assert flow_world.txns() == [] and flow_world.payments(1042) == []
+
+
+async def test_sms_handoff_merchant_charge(flow_world: FlowWorld) -> None:
+    r = await flow_world.run({"merchant": "bravo", "kind": "charge", "invoice": 2001,
+                              "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}})
+    assert r.outcome is Outcome.succeeded, r.message
+    assert flow_world.invoice(2001, "sms@bravo.test")["status"] == "paid"
+    assert [t["captured"] for t in flow_world.txns("bravo")] == ["99.00"] and flow_world.txns("acme") == []
