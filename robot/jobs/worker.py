@@ -96,8 +96,9 @@ class Worker:
         if self.runtime is not None and self.runtime.active:
             self.log.info("waiting for running jobs", jobs=sorted(self.runtime.active), grace_seconds=grace)
             if not await self.runtime.wait_idle(grace):
+                handed = await self.runtime.hand_back()
                 self.log.warning("jobs still running are handed back: a worker with this id resumes them",
-                                 jobs=sorted(self.runtime.active))
+                                 jobs=handed)
         await asyncio.to_thread(dbos_app.destroy)
         if self.runtime is not None:
             try:

@@ -41,6 +41,7 @@ class Runtime:
     vault: "Vault"
     pool: "SessionPool"
     active: set[str] = field(default_factory=set)          # job ids running in this process
+    tasks: dict[str, Any] = field(default_factory=dict)     # job id → its asyncio task
     handoff_timed_out: set[str] = field(default_factory=set)
 
     async def wait_idle(self, timeout: float) -> bool:
@@ -62,13 +63,32 @@ class Runtime:
         self._idle.set()
 
     def started(self, job_id: str) -> None:
+        import asyncio
+
         self.active.add(job_id)
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks[job_id] = task
         self._idle.clear()
 
     def finished(self, job_id: str) -> None:
         self.active.discard(job_id)
+        self.tasks.pop(job_id, None)
         if not self.active:
             self._idle.set()
+
+    async def hand_back(self, timeout: float = 15.0) -> list[str]:
+        """Stop the jobs still running here without recording an outcome: DBOS records nothing
+        for a cancelled asyncio task, so each stays PENDING under this worker id and resumes from
+        its last finished stage when a worker with this id starts again."""
+        import asyncio
+
+        tasks = {j: t for j, t in self.tasks.items() if not t.done()}
+        for t in tasks.values():
+            t.cancel()
+        if tasks:
+            await asyncio.wait(list(tasks.values()), timeout=timeout)
+        return sorted(tasks)
 
 
 _RUNTIME: Runtime | None = None
