@@ -91,9 +91,17 @@ async def launch(settings: "Settings", *, executor_id: str, listen: bool = True)
 
 
 def destroy() -> None:
+    import logging
+
     from dbos import DBOS
 
     DBOS.destroy(workflow_completion_timeout_sec=0)
+    # DBOS's console handler holds the sys.stderr of its first launch (a CliRunner's, maybe closed
+    # by now); drop it so a later launch in this process makes a fresh one
+    dbos_logger = logging.getLogger("dbos")
+    for h in list(dbos_logger.handlers):
+        if type(h) is logging.StreamHandler:
+            dbos_logger.removeHandler(h)
 
 
 def stop_dequeuing() -> None:
