@@ -229,12 +229,22 @@ async def invoices_list(ctx: "FlowContext", page: "Page") -> InvoicesPage:
     return await listing.open()
 
 
-async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id: int | None = None) -> InvoicePage:
-    """Open an invoice by its Jobber id when known (this job learnt it), else search its number."""
+async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id: int | None = None, *,
+                       reuse: bool = False) -> InvoicePage:
+    """Open an invoice by its Jobber id when known (this job learnt it), else search its number.
+
+    `reuse`: when this job's browser already shows that invoice (it read it a moment ago), use
+    the page as it is instead of loading it again."""
+    from flows.pages.base import path_of
+
     ids: dict[int, int] = getattr(ctx.jobber, "invoice_ids", {})
     invoice_id = invoice_id if invoice_id is not None else ids.get(number)
     if invoice_id is not None:
-        return await InvoicePage(page, timeout_ms(ctx)).open(invoice_id)
+        inv = InvoicePage(page, timeout_ms(ctx))
+        if reuse and path_of(page) == f"/invoices/{invoice_id}":
+            await inv.wait_ready()
+            return inv
+        return await inv.open(invoice_id)
     listing = await invoices_list(ctx, page)
     shown: dict[int, int] = {}
     if not await (await listing._el("search")).input_value():
@@ -320,7 +330,8 @@ async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, met
     from robot.faultpoints import crash_point
 
     async with ctx.jobber.page() as page:
-        inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id)
+        # the page still shows what "verify" read in this job (a new job always starts from a fresh load)
+        inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id, reuse=True)
         existing = await inv.find_payment_by_details(txn_id)
         if existing is not None:
             return Recorded(payment_id=existing.id, existed=True)

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 _QUIET = (FlowRefused, InputError, gw_errors.GatewayError)
 
 
-def _outcome_for(exc: BaseException) -> Outcome:
+def _outcome_for(exc: BaseException, draft: Draft | None = None) -> Outcome:
+    if draft is not None and draft.money_moved and not draft.recorded and isinstance(exc, (FlowRefused, InputError)):
+        return Outcome.failed  # not a refusal: money moved and Jobber would not take the record
     if isinstance(exc, NeedsConfirmation):
         return Outcome.needs_confirmation
     if isinstance(exc, gw_errors.Declined):
@@ -104,7 +106,7 @@ def failure_result(exc: BaseException, draft: Draft, ctx: FlowContext | None) ->
         artifacts = [*ctx.artifacts, *artifacts]
     if isinstance(exc, PageDriftError):
         draft.report["drift"] = {"page": exc.page, "selector": exc.selector, "control": exc.description}
-    return draft.result(_outcome_for(exc), _message_for(exc, draft), error_code=_code_for(exc),
+    return draft.result(_outcome_for(exc, draft), _message_for(exc, draft), error_code=_code_for(exc),
                         steps=list(ctx.timings) if ctx else [], artifacts=artifacts)
 
 

@@ -221,6 +221,7 @@ async def test_record_failing_after_the_charge_says_so_and_a_rerun_records_once(
     async def change_page_before_record(name: str, fn):  # a StepRunner
         if name == "record":
             admin.faults(layout_variant="redesign")
+            await flow_world.pool.sessions()["acme"].page.goto("/clients")  # the next load shows the new layout
         return await fn()
 
     job = {"kind": "charge", "invoice": 1042, "tender": CHEN}
