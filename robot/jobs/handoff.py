@@ -104,7 +104,8 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
 class QueueCodeProvider:
     """robot.twofactor.CodeProvider for jobs: asks support through the queue.
 
-    Outside a job (no DBOS workflow) it falls back to `fallback` (a terminal prompt or None).
+    Outside a job (no DBOS workflow), or in a direct command at a terminal, it asks `fallback`
+    (the terminal prompt) instead.
     """
 
     def __init__(self, settings: "Settings", fallback: Any = None) -> None:
@@ -116,12 +117,14 @@ class QueueCodeProvider:
             return await self.fallback.get_code(merchant, channel, hint) if self.fallback else None
         from robot.jobs.workflows import _RUNTIME
 
+        if self.fallback is not None and sys.stdin is not None and sys.stdin.isatty():
+            # a direct command at a terminal: the person is right here, ask them
+            return await self.fallback.get_code(merchant, channel, hint)
         job_id = DBOS.workflow_id
         log = get_logger("handoff", merchant=merchant, job=job_id)
         timeout = self.settings.handoff_timeout_seconds
-        log.info("waiting for a verification code", channel=channel, timeout_seconds=timeout)
-        if self.fallback is not None and sys.stdin is not None and sys.stdin.isatty():
-            print(f"job {job_id} waits for a code: `jobber-robot handoff {job_id} CODE`", file=sys.stderr)
+        log.info("waiting for a verification code", channel=channel, timeout_seconds=timeout,
+                 answer_with=f"jobber-robot handoff {job_id} CODE")
         sealed = await _ask("2fa", TOPIC_2FA, STATUS_WAITING_2FA, timeout,
                             {"merchant": merchant, "channel": channel, "hint": hint})
         if sealed is None:

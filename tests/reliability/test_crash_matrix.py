@@ -72,3 +72,29 @@ def test_crash_and_resume(point: str, backend: str, tmp_path: Path, mock_jobber:
             check_once(mock_jobber, world_sandbox, done.result)
         finally:
             env.stop_all()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_direct_command_killed_mid_charge_is_adopted_by_a_worker(tmp_path: Path, mock_jobber: Any,
+                                                                   world_sandbox: Any) -> None:
+    """`jobber-robot charge` runs its job with an in-process worker; killed -9 after the gateway
+    call, its job stays PENDING under cli-<host>-<pid>; a worker adopts it (that process is gone)
+    and finishes it without charging again."""
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox)
+    try:
+        marker = tmp_path / "crashed"
+        r = env.run_cli("charge", "-m", "acme", "--invoice", "1042", "--card-on-file", "cus_chen",
+                        "--job-id", "job-direct-1", timeout=180,
+                        extra={"JOBBER_ROBOT_CRASH_AT": "gateway:after_call", "JOBBER_ROBOT_CRASH_MARKER": str(marker)})
+        assert r.returncode == -9, r.stdout + r.stderr
+        orphan = env.job("job-direct-1")
+        assert orphan.status == "running" and (orphan.executor or "").startswith("cli-")
+        worker = env.worker("w1")
+        done = env.wait_job("job-direct-1", timeout=180, watch=[worker])
+        assert done.status == "finished" and done.outcome == "succeeded", done.message
+        assert done.executor == "w1"
+        check_once(mock_jobber, world_sandbox, done.result)
+    finally:
+        env.stop_all()
