@@ -182,6 +182,7 @@ async def test_terminal_approval_is_recorded(flow_world: FlowWorld) -> None:
 
 @pytest.mark.parametrize(("action", "kw", "outcome"), [
     ("timeout", {"after_ms": 200}, Outcome.timed_out),
+    ("set-timeout", {"timeout_seconds": 1}, Outcome.timed_out),  # nobody answers within the terminal's timeout
     ("decline", {"after_ms": 200, "reason": "insufficient_funds"}, Outcome.declined),
     ("customer-cancel", {"after_ms": 200}, Outcome.cancelled),
     ("offline", {}, Outcome.unavailable),

@@ -1,0 +1,61 @@
+"""Pure parts of the flows: registry, Details text, amount rules, reconcile matching."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import get_args
+
+import pytest
+
+from flows.common import check_amount, details_text, invoice_of, job_of
+from flows.reconcile import GwTxn, JbPayment, compare
+from flows.registry import FLOWS, stages
+from robot.errors import AmountMismatch
+from robot.jobs.models import Job
+
+
+def test_every_job_kind_has_a_flow_with_ordered_stages() -> None:
+    kinds = {m.model_fields["kind"].default for m in get_args(get_args(Job)[0])}
+    assert kinds == set(FLOWS)
+    assert stages("charge") == ["verify", "gateway", "record", "verify_after"]
+    for kind in ("deposit", "quote_deposit", "refund", "void"):
+        assert stages(kind) == ["verify", "gateway", "record", "verify_after"]
+    assert stages("link") == ["verify", "gateway", "send"]
+    assert stages("reconcile") == ["gateway", "jobber", "record"]
+
+
+def test_details_text_and_parsing_back() -> None:
+    assert details_text("txn_1", "Visa •••• 1111", "j-9") == "txn_1 · Visa •••• 1111 · job j-9"
+    assert details_text("txn_1", "Bank •••• 6789", "j", "ACH debit pending settlement").endswith("· job j · ACH debit pending settlement")
+    assert invoice_of("Jobber invoice #1042 · job j") == 1042 and invoice_of("") is None
+    assert job_of("job-abc:gateway") == "job-abc" and job_of(None) is None
+
+
+@pytest.mark.parametrize(("amount", "balance"), [(Decimal("0"), None), (Decimal("1.005"), None),
+                                                 (Decimal("150.01"), Decimal("150.00"))])
+def test_amount_rules(amount: Decimal, balance: Decimal | None) -> None:
+    with pytest.raises(AmountMismatch):
+        check_amount(amount, balance)
+    check_amount(Decimal("150.00"), Decimal("150.00"))
+
+
+def _t(i: str, net: str, invoice: int = 1) -> GwTxn:
+    d = Decimal(net)
+    return GwTxn(id=i, kind="sale", status="captured", net=d, captured=d, refunded=Decimal(0), tender="Visa •••• 1111",
+                 created=date(2026, 11, 1), invoice=invoice)
+
+
+def _p(txn: str | None, net: str, pid: int) -> JbPayment:
+    d = Decimal(net)
+    return JbPayment(invoice=1, invoice_id=1, payment_id=pid, txn_id=txn, method="Credit Card", amount=d,
+                     refunded=Decimal(0), net=d, date=date(2026, 11, 1), details="")
+
+
+def test_reconcile_categories() -> None:
+    report = compare([_t("txn_a", "10.00"), _t("txn_b", "20.00"), _t("txn_c", "30.00"), _t("txn_v", "0.00")],
+                     [_p("txn_a", "10.00", 1), _p("txn_c", "29.00", 2), _p("txn_zz", "5.00", 3), _p(None, "7.00", 4)])
+    assert [r["transaction"] for r in report["matched"]] == ["txn_a"]
+    assert [r["transaction"] for r in report["missing_in_jobber"]] == ["txn_b"]  # txn_v netted to 0: not missing
+    assert [r["transaction"] for r in report["amount_mismatch"]] == ["txn_c"]
+    assert [r["transaction"] for r in report["unknown_in_jobber"]] == ["txn_zz"]  # cash/check rows are not gateway's
