@@ -307,7 +307,8 @@ async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | No
                 exact = [c.invoice for c in target.candidates if c.balance == amount]
                 if len(exact) == 1:
                     suggestion = f" (#{exact[0]} has exactly that balance: a suggestion only)"
-            listing = ", ".join(f"#{c.invoice} {fmt(c.balance)} due" for c in target.candidates)
+            listing = "; ".join(f"#{c.invoice} balance {fmt(c.balance)}" + (f", due {c.due_date}" if c.due_date else "")
+                                for c in target.candidates)
             raise NeedsConfirmation(f"{target.client} has {len(target.candidates)} open invoices ({listing}); "
                                     f"a person must pick one{suggestion}", target.candidates)
 

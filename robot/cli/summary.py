@@ -60,11 +60,12 @@ def render(result: JobResult) -> Panel:
     parts: list[Any] = [facts, Text(""), Text(result.message)]
     if result.candidates:
         t = Table(title="Open invoices (pick one)", title_justify="left")
-        for col in ("Invoice", "Issued", "Due", "Total", "Balance", "Status"):
+        issued = any(c.issued_date for c in result.candidates)
+        for col in ("Invoice", *(("Issued",) if issued else ()), "Due", "Total", "Balance", "Status"):
             t.add_column(col, justify="right" if col in ("Total", "Balance") else "left")
         for c in result.candidates:
-            t.add_row(f"#{c.invoice}", str(c.issued_date or "—"), str(c.due_date or "—"), fmt(c.total),
-                      fmt(c.balance), c.status)
+            t.add_row(f"#{c.invoice}", *((str(c.issued_date or "—"),) if issued else ()), str(c.due_date or "—"),
+                      fmt(c.total), fmt(c.balance), c.status)
         parts += [Text(""), t]
     parts += _report_tables(result)
     if result.steps:
