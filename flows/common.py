@@ -6,6 +6,7 @@ Each stage function here is meant to run inside `ctx.step(name, fn)`: it is idem
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -388,11 +389,9 @@ async def record_and_verify(ctx: "FlowContext", draft: Draft, target: Target, *,
 
 # --- the gateway side ----------------------------------------------------------------------------
 
-import re as _re  # noqa: E402  (kept next to its patterns)
-
-_INVOICE_IN_DESC = _re.compile(r"invoice #(\d+)")
-_QUOTE_IN_DESC = _re.compile(r"quote #(\d+)")
-TXN_IN_DETAILS = _re.compile(r"^\s*([A-Za-z]+_[A-Za-z0-9]+)\b")
+_INVOICE_IN_DESC = re.compile(r"invoice #(\d+)")
+_QUOTE_IN_DESC = re.compile(r"quote #(\d+)")
+TXN_IN_DETAILS = re.compile(r"^\s*([A-Za-z]+_[A-Za-z0-9]+)\b")
 
 
 def gateway_description(ctx: "FlowContext", *, invoice: int | None = None, quote: int | None = None) -> str:
