@@ -365,3 +365,16 @@ def test_redesign_layout_moves_collect_payment_into_the_menu(page: Page, jobber:
     expect(dialog).to_be_hidden()
     expect(page.get_by_test_id("balance-due")).to_have_text("$125.00")
     assert state_invoice(jobber, 1042)["balance"] == "125.00"
+
+
+def test_a_401_in_flight_does_not_hijack_the_next_navigation(page: Page, jobber: MockJobber) -> None:
+    """The session dies while the SPA's data calls are in flight and the browser is sent elsewhere:
+    the SPA's own redirect to sign-in must not interrupt that navigation."""
+    signed_in(page, jobber)
+    jobber.admin.faults(latency_ms=300)  # type: ignore[union-attr]
+    page.goto("/invoices", wait_until="domcontentloaded")
+    expect(page.locator("[data-testid=invoice-list][aria-busy=true]")).to_be_attached()
+    jobber.admin.faults(force_logout=True)  # type: ignore[union-attr]
+    resp = page.goto("/clients", wait_until="domcontentloaded")
+    assert resp is not None and resp.ok
+    assert "/login?next=%2Fclients" in page.url

@@ -203,3 +203,12 @@ async def test_save_during_an_outage_is_jobber_unavailable(apage: Any, jobber: M
     jobber.admin.clear_faults()  # type: ignore[union-attr]
     assert invoice_state(jobber, 1042)["payments"] == []
     assert not await apage.get_by_role("dialog").count()  # the dialog was cancelled
+
+
+async def test_goto_survives_the_page_sending_itself_elsewhere(apage: Any, jobber: MockJobber) -> None:
+    """A navigation interrupted by the app's own (e.g. a redirect to sign-in on a 401) is not an outage."""
+    listing = await InvoicesPage(apage, TIMEOUT_MS).open()
+    jobber.admin.faults(latency_ms=400)  # type: ignore[union-attr]
+    await apage.evaluate("setTimeout(() => window.location.assign('/quotes'), 100)")
+    await listing.goto("/clients")
+    assert apage.url.endswith("/clients")
