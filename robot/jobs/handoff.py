@@ -41,6 +41,9 @@ TOPIC_2FA = "2fa"
 TOPIC_CONFIRM = "confirm"
 WAITER = "jobber.handoff_wait"
 
+#: sent instead of an answer when the job is cancelled while it waits
+CANCELLED = {"cancelled": True}
+
 STATUS_WAITING_2FA = "waiting_for_2fa"
 STATUS_WAITING_CONFIRM = "waiting_for_confirmation"
 
@@ -98,6 +101,8 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
         answer = await DBOS.recv_async(topic, timeout_seconds=timeout)
     await DBOS.set_event_async("handoff", None)
     await DBOS.set_event_async("status", "running")
+    if answer == CANCELLED:
+        return None
     return answer
 
 

@@ -133,6 +133,9 @@ def create_app(settings: "Settings") -> FastAPI:
         if (body.code is None) == (body.invoice is None):
             return JSONResponse(status_code=422, content={"detail": [
                 {"field": "code", "rule": "give exactly one of code or invoice"}]})
+        if body.code is not None and not (body.code.strip().isdigit() and 4 <= len(body.code.strip()) <= 10):
+            return JSONResponse(status_code=422, content={"detail": [
+                {"field": "code", "rule": "a verification code is 4 to 10 digits"}]})
         try:
             if body.code is not None:
                 await asyncio.to_thread(submit_code, client(), settings, job_id, body.code)

@@ -132,7 +132,13 @@ def cancel(client: "DBOSClient", job_id: str) -> JobView:
     v = get_job(client, job_id)
     if v.status in ("finished", "failed", "cancelled"):
         raise RobotError(f"job {job_id} is already {v.status}; nothing to cancel")
+    from robot.jobs.handoff import CANCELLED, waiting_for
+
+    question = waiting_for(client, job_id)
     client.cancel_workflow(job_id)
+    if question:
+        # a job waiting for a person: wake its wait so it stops now, not at the handoff timeout
+        client.send(question["to"], CANCELLED, question["topic"])
     return get_job(client, job_id)
 
 

@@ -114,3 +114,24 @@ def test_person_picks_the_invoice(tmp_path: Path, mock_jobber: Any, world_sandbo
         assert len(world_sandbox.admin.transactions("acme")) == 1
     finally:
         env.stop_all()
+
+
+def test_cancel_a_job_waiting_for_a_code(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=300)
+    try:
+        job_id = env.enqueue({"kind": "charge", "merchant": "bravo", "invoice": 2001,
+                              "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}})
+        worker = env.worker("w1")
+        env.wait_job(job_id, lambda v: v.status == "waiting_for_2fa", timeout=90, watch=[worker])
+        r = env.run_cli("jobs", "cancel", job_id)
+        assert r.returncode == 0 and "cancelled" in r.stdout, r.stderr
+        assert env.job(job_id).status == "cancelled"
+        waiters = env.client.list_workflows(workflow_id_prefix=f"{job_id}.wait-", load_input=False)
+        assert waiters and all(w.status == "SUCCESS" for w in waiters), "the wait was woken, not left to time out"
+        assert world_sandbox.admin.transactions("bravo") == []
+        # the worker is free again: it stops at once
+        worker.terminate()
+        assert worker.wait(timeout=40) == 0
+    finally:
+        env.stop_all()

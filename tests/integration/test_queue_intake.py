@@ -103,6 +103,9 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
             assert http.get("/jobs/job-nope", headers=good).status_code == 404
             # a handoff to a job that waits for nothing is refused
             assert http.post(f"/jobs/{job_id}/handoff", json={"code": "123456"}, headers=good).status_code == 409
+            bad = http.post(f"/jobs/{job_id}/handoff", json={"code": "12ab"}, headers=good)
+            assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "code"
+            assert http.post(f"/jobs/{job_id}/handoff", json={}, headers=good).status_code == 422
 
             # a keyed card, tokenized at intake: only the token is queued
             import asyncio
