@@ -255,3 +255,11 @@ async def test_sms_handoff_merchant_charge(flow_world: FlowWorld) -> None:
     assert r.outcome is Outcome.succeeded, r.message
     assert flow_world.invoice(2001, "sms@bravo.test")["status"] == "paid"
     assert [t["captured"] for t in flow_world.txns("bravo")] == ["99.00"] and flow_world.txns("acme") == []
+
+
+async def test_unknown_invoice_and_paid_invoice_are_refused(flow_world: FlowWorld) -> None:
+    missing = await flow_world.run({"kind": "charge", "invoice": 9999, "tender": CHEN})
+    assert missing.outcome is Outcome.refused and missing.error_code == "invoice_not_found", missing.message
+    paid = await flow_world.run({"kind": "charge", "invoice": 1060, "amount": "1.00", "tender": CHEN})
+    assert paid.outcome is Outcome.refused and paid.error_code == "invoice_not_open", paid.message
+    assert flow_world.txns() == [] and len(flow_world.payments(1060)) == 1
