@@ -112,6 +112,9 @@ def test_two_workers_twenty_jobs_four_merchants(tmp_path: Path, mock_jobber: Any
                            for j, v in env_views.items() if jobs[j][0] == slug)
             for (_s1, end1, j1), (start2, _e2, j2) in zip(spans, spans[1:]):
                 assert start2 >= end1, f"{slug}: {j2} started before {j1} finished"
+            # FIFO per merchant: they ran in the order they were enqueued
+            enqueued = [j for j in jobs if jobs[j][0] == slug]
+            assert [j for _s, _e, j in spans] == enqueued, f"{slug}: not run in enqueue order"
         overlapping = any(
             a[0] < b[1] and b[0] < a[1]
             for sa in MERCHANTS for sb in MERCHANTS if sa < sb
