@@ -60,6 +60,7 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
     try:
         _wait_http(base, serve)
         good = {"X-API-Key": API_KEY}
+        code = "never-set"
         with httpx.Client(base_url=base, timeout=20) as http:
             # OpenAPI published, with the job schema
             schema = http.get("/openapi.json").json()
@@ -139,13 +140,28 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
             assert http.get(f"/jobs/{job_id}", headers=good).json()["result"]["amount_captured"] == "150.00"
             listed = http.get("/jobs", headers=good, params={"merchant": "acme"}).json()
             assert {job_id, keyed_id} <= {j["job_id"] for j in listed}
+
+            # a 2FA code handed over through POST /jobs/{id}/handoff
+            sms_job = {"kind": "charge", "merchant": "bravo", "invoice": 2001,
+                       "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}}
+            sms_id = http.post("/jobs", json=sms_job, headers={**good, "Idempotency-Key": "pos-order-79"}).json()["job_id"]
+            env.wait_job(sms_id, lambda v: v.status == "waiting_for_2fa", timeout=90, watch=[worker])
+            assert http.get(f"/jobs/{sms_id}", headers=good).json()["waiting_for"]["kind"] == "2fa"
+            code = [m for m in mock_jobber.admin.outbox() if m["channel"] == "sms"][-1]["code"]
+            assert http.post(f"/jobs/{sms_id}/handoff", json={"invoice": 2001}, headers=good).status_code == 409
+            r5 = http.post(f"/jobs/{sms_id}/handoff", json={"code": code}, headers=good)
+            assert r5.status_code == 202, r5.text
+            env.wait_job(sms_id, timeout=90, watch=[worker])
+            assert http.get(f"/jobs/{sms_id}", headers=good).json()["outcome"] == "succeeded"
     finally:
         env.stop_all()
 
     assert mock_jobber.admin.invoice(1042)["balance"] == "0.00"
     # no card number anywhere in the job store: not in the file, not in any decoded value
     data = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("jobs.sqlite*"))
+    stored = _all_stored_values(env)
     for number in (VISA, "4242424242424242"):
         assert number.encode() not in data
-        assert number not in _all_stored_values(env)
+        assert number not in stored
+    assert code not in stored, "a 2FA code is stored encrypted only"
     env.stop_all()
