@@ -89,37 +89,41 @@ def test_two_workers_twenty_jobs_four_merchants(tmp_path: Path, mock_jobber: Any
                                           "tender": {"type": "card_on_file", "customer_id": f"cus_{slug}"}})
                     jobs[job_id] = (slug, _invoice(m, n))
             views = {job_id: env.wait_job(job_id, timeout=400, watch=workers) for job_id in jobs}
+            env.stop_all()
+            _check(views, jobs, mock_jobber, world_sandbox)
         finally:
             env.stop_all()
-        env_views = views
+            reset_world(mock_jobber, world_sandbox)  # later tests expect the demo world
 
-        # all done, each once
-        for job_id, v in env_views.items():
-            assert v.status == "finished" and v.outcome == "succeeded", (job_id, v.message)
-        assert {v.executor for v in env_views.values()} == {"w1", "w2"}, "both workers share the queue"
-        for m, slug in enumerate(MERCHANTS, start=1):
-            txns = world_sandbox.admin.transactions(slug)
-            assert len(txns) == JOBS_PER_MERCHANT and all(t["status"] == "captured" for t in txns)
-            mine = {v.result.gateway_transaction_id for j, v in env_views.items() if jobs[j][0] == slug}
-            assert mine == {t["id"] for t in txns}
-            for n in range(1, JOBS_PER_MERCHANT + 1):
-                inv = mock_jobber.admin.invoice(_invoice(m, n), f"owner@{slug}.test")
-                assert len(inv["payments"]) == 1 and inv["balance"] == "0.00", inv
 
-        # never two jobs of one merchant at once
-        for slug in MERCHANTS:
-            spans = sorted((min(s.started_at for s in v.steps), max(s.finished_at for s in v.steps), j)
-                           for j, v in env_views.items() if jobs[j][0] == slug)
-            for (_s1, end1, j1), (start2, _e2, j2) in zip(spans, spans[1:]):
-                assert start2 >= end1, f"{slug}: {j2} started before {j1} finished"
-            # FIFO per merchant: they ran in the order they were enqueued
-            enqueued = [j for j in jobs if jobs[j][0] == slug]
-            assert [j for _s, _e, j in spans] == enqueued, f"{slug}: not run in enqueue order"
-        overlapping = any(
-            a[0] < b[1] and b[0] < a[1]
-            for sa in MERCHANTS for sb in MERCHANTS if sa < sb
-            for a in [(min(s.started_at for s in v.steps), max(s.finished_at for s in v.steps))
-                      for j, v in env_views.items() if jobs[j][0] == sa]
-            for b in [(min(s.started_at for s in v.steps), max(s.finished_at for s in v.steps))
-                      for j, v in env_views.items() if jobs[j][0] == sb])
-        assert overlapping, "jobs of different merchants should run side by side"
+def _check(env_views: dict[str, Any], jobs: dict[str, tuple[str, int]], mock_jobber: Any, world_sandbox: Any) -> None:
+    # all done, each once
+    for job_id, v in env_views.items():
+        assert v.status == "finished" and v.outcome == "succeeded", (job_id, v.message)
+    assert {v.executor for v in env_views.values()} == {"w1", "w2"}, "both workers share the queue"
+    for m, slug in enumerate(MERCHANTS, start=1):
+        txns = world_sandbox.admin.transactions(slug)
+        assert len(txns) == JOBS_PER_MERCHANT and all(t["status"] == "captured" for t in txns)
+        mine = {v.result.gateway_transaction_id for j, v in env_views.items() if jobs[j][0] == slug}
+        assert mine == {t["id"] for t in txns}
+        for n in range(1, JOBS_PER_MERCHANT + 1):
+            inv = mock_jobber.admin.invoice(_invoice(m, n), f"owner@{slug}.test")
+            assert len(inv["payments"]) == 1 and inv["balance"] == "0.00", inv
+
+    # never two jobs of one merchant at once
+    for slug in MERCHANTS:
+        spans = sorted((min(s.started_at for s in v.steps), max(s.finished_at for s in v.steps), j)
+                       for j, v in env_views.items() if jobs[j][0] == slug)
+        for (_s1, end1, j1), (start2, _e2, j2) in zip(spans, spans[1:]):
+            assert start2 >= end1, f"{slug}: {j2} started before {j1} finished"
+        # FIFO per merchant: they ran in the order they were enqueued
+        enqueued = [j for j in jobs if jobs[j][0] == slug]
+        assert [j for _s, _e, j in spans] == enqueued, f"{slug}: not run in enqueue order"
+    overlapping = any(
+        a[0] < b[1] and b[0] < a[1]
+        for sa in MERCHANTS for sb in MERCHANTS if sa < sb
+        for a in [(min(s.started_at for s in v.steps), max(s.finished_at for s in v.steps))
+                  for j, v in env_views.items() if jobs[j][0] == sa]
+        for b in [(min(s.started_at for s in v.steps), max(s.finished_at for s in v.steps))
+                  for j, v in env_views.items() if jobs[j][0] == sb])
+    assert overlapping, "jobs of different merchants should run side by side"
