@@ -197,11 +197,16 @@ def register(app: typer.Typer) -> None:
         from robot.jobs.worker import run_worker
         from robot.logging import configure_logging
 
+        from robot.errors import RobotError
+
         settings = _settings()
         configure_logging(settings)
         wid = worker_id or dbos_app.default_worker_id()
-        asyncio.run(run_worker(settings, executor_id=wid, grace=grace,
-                               on_ready=lambda: err.print(f"[green]worker {wid} ready[/green]")))
+        try:
+            asyncio.run(run_worker(settings, executor_id=wid, grace=grace,
+                                   on_ready=lambda: err.print(f"[green]worker {wid} ready[/green]")))
+        except RobotError as exc:
+            _fail(exc.message, 2)
 
     @app.command("serve")
     def serve(host: str = typer.Option(None, "--host"), port: int = typer.Option(None, "--port")) -> None:

@@ -109,8 +109,28 @@ class Worker:
         self.log.info("worker stopped")
 
 
+def claim_worker_id(settings: "Settings", executor_id: str) -> Any:
+    """Hold DATA_DIR/workers/<id>.lock while the worker runs: a second worker with the same id on
+    this host would resume (run twice) the first one's jobs at its start, so it is refused."""
+    import fcntl
+
+    from robot.errors import ConfigError
+
+    folder = settings.data_path / "workers"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    f = open(folder / f"{executor_id}.lock", "a+")  # noqa: SIM115 - held open for the worker's life
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ConfigError(f"a worker with id {executor_id} already runs on this host; "
+                          "give each worker its own --worker-id") from None
+    return f
+
+
 async def run_worker(settings: "Settings", *, executor_id: str, grace: float = 30.0,
                      on_ready: Callable[[], None] | None = None) -> None:
+    lock = claim_worker_id(settings, executor_id)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -123,3 +143,4 @@ async def run_worker(settings: "Settings", *, executor_id: str, grace: float = 3
     finally:
         worker.log.info("shutting down")
         await worker.stop(grace)
+        lock.close()

@@ -22,6 +22,9 @@ def test_sigterm_finishes_or_hands_back(tmp_path: Path, mock_jobber: Any, world_
         first = env.enqueue(CHARGE)
         worker = env.start("worker", "--worker-id", "w1", "--grace", "60", log="worker-a")
         env.wait_job(first, lambda v: v.status == "running" and v.step is not None, timeout=60, watch=[worker])
+        # a second worker with the same id on this host is refused (it would resume w1's jobs)
+        twin = env.run_cli("worker", "--worker-id", "w1", timeout=60)
+        assert twin.returncode == 2 and "already runs" in twin.stderr, twin.stderr
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=90) == 0, env.tail()
         done = env.job(first)
