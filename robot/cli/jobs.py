@@ -90,7 +90,9 @@ def jobs_list(status: str = typer.Option(None, "--status", help="queued, running
     if json_output:
         print(json.dumps([r.model_dump(mode="json", exclude={"result"}) for r in rows], indent=1))
         return
-    t = Table("job", "status", "merchant", "kind", "age", "outcome", "step")
+    t = Table("status", "merchant", "kind", "age", "outcome", "step")
+    t.add_column("job", no_wrap=True, min_width=24)
+    t.columns.insert(0, t.columns.pop())
     for r in rows:
         age = f"{int(r.age_seconds or 0)} s" if (r.age_seconds or 0) < 120 else f"{int((r.age_seconds or 0) // 60)} min"
         t.add_row(r.job_id, r.status, r.merchant or "", r.kind or "", age, r.outcome or "", r.step or "")

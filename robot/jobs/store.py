@@ -76,9 +76,9 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True) -> JobView:
         job = st.input["args"][0]
         merchant, kind = getattr(job, "merchant", None), getattr(job, "kind", None)
     status_event = step_event = handoff = None
+    step_event = client.get_event(st.workflow_id, "step", timeout_seconds=0)
     if st.status == "PENDING" or detail:
         status_event = client.get_event(st.workflow_id, "status", timeout_seconds=0)
-        step_event = client.get_event(st.workflow_id, "step", timeout_seconds=0)
         handoff = client.get_event(st.workflow_id, "handoff", timeout_seconds=0) if st.status == "PENDING" else None
     result = st.output if isinstance(st.output, JobResult) else None
     v = JobView(
