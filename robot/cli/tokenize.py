@@ -24,6 +24,19 @@ app = typer.Typer(help="Tokenize a card or bank account at the gateway (secrets 
                   no_args_is_help=True)
 
 EXPIRY_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+#: Catches anything typed after the options, so a card or account number given as an argument is
+#: refused without being echoed back (click's own "unexpected extra argument" error would print it).
+STRAY = typer.Argument(None, hidden=True, show_default=False)
+
+
+def _refuse_stray(stray: list[str] | None) -> None:
+    if stray:
+        for value in stray:
+            register_secret(value)
+        err.print("[red]arguments: card numbers, CVVs and account numbers are never arguments (shell history, "
+                  "`ps`); give them at the hidden prompt or on standard input with --stdin[/red]")
+        err.print("[dim]nothing was done[/dim]")
+        raise typer.Exit(2)
 
 
 def _read(label: str, from_stdin: bool, hide: bool) -> str:
@@ -75,8 +88,10 @@ def card(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     postal_code: str = typer.Option(None, "--postal-code", help="billing ZIP/postal code (for AVS)"),
     gateway_url: str = typer.Option(None, "--gateway-url", help="override the gateway URL"),
+    stray: list[str] = STRAY,
 ) -> None:
     """Tokenize a card: prompts (hidden) for the number and CVV, and for the expiry."""
+    _refuse_stray(stray)
     number = _read("Card number", stdin, hide=True).replace(" ", "").replace("-", "")
     register_secret(number)
     expiry = _read("Expiry (MM/YY)", stdin, hide=False)
@@ -110,8 +125,10 @@ def bank(
     stdin: bool = typer.Option(False, "--stdin", help="read routing number, account number and holder name from stdin"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     gateway_url: str = typer.Option(None, "--gateway-url", help="override the gateway URL"),
+    stray: list[str] = STRAY,
 ) -> None:
     """Tokenize a bank account for ACH: prompts for routing, account (hidden) and holder name."""
+    _refuse_stray(stray)
     if account_type not in ("checking", "savings"):
         err.print("[red]--type: must be checking or savings[/red]")
         raise typer.Exit(2)

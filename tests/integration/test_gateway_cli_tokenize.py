@@ -66,7 +66,10 @@ def test_tokenize_card_table_and_errors(cli_env: dict[str, str]) -> None:
 
 def test_card_number_is_not_an_argument(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["tokenize", "card", "--merchant", "acme", VISA])
-    assert result.exit_code != 0
+    assert result.exit_code == 2 and "never arguments" in result.output
+    assert VISA not in result.output  # refused without echoing it back
+    bank = CliRunner().invoke(app, ["tokenize", "bank", "--merchant", "acme", ROUTING, ACCOUNT])
+    assert bank.exit_code == 2 and ACCOUNT not in bank.output
     assert "--number" not in CliRunner().invoke(app, ["tokenize", "card", "--help"]).output
 
 
