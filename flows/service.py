@@ -66,6 +66,14 @@ def _outcome_for(exc: BaseException, draft: Draft | None = None) -> Outcome:
 
 
 def _message_for(exc: BaseException, draft: Draft) -> str:
+    """What went wrong and what to do, for a support person. Masked: an unexpected error's text
+    (a page's, a library's) may quote a password, a code or a card number."""
+    from robot.logging import redact_text
+
+    return redact_text(_plain_message_for(exc, draft))
+
+
+def _plain_message_for(exc: BaseException, draft: Draft) -> str:
     if isinstance(exc, gw_errors.Declined):
         msg = f"declined ({exc.reason.replace('_', ' ')}): {exc.message}; nothing was charged or recorded"
     elif isinstance(exc, gw_errors.TerminalTimeout):

@@ -59,3 +59,16 @@ def test_reconcile_categories() -> None:
     assert [r["transaction"] for r in report["missing_in_jobber"]] == ["txn_b"]  # txn_v netted to 0: not missing
     assert [r["transaction"] for r in report["amount_mismatch"]] == ["txn_c"]
     assert [r["transaction"] for r in report["unknown_in_jobber"]] == ["txn_zz"]  # cash/check rows are not gateway's
+
+
+def test_failure_message_never_carries_a_secret() -> None:
+    """An unexpected error quoting a password or a card number ends in a JobResult without it."""
+    from flows.common import Draft
+    from flows.service import failure_result
+    from robot.logging import register_secret
+
+    register_secret("s3cret-pass-Q9")
+    exc = RuntimeError("fill failed for value s3cret-pass-Q9 after card 4111 1111 1111 1111")
+    result = failure_result(exc, Draft(job_id="j-1", kind="charge", merchant="acme"), None)
+    assert result.outcome.value == "failed" and "RuntimeError" in result.message
+    assert "s3cret-pass-Q9" not in result.message and "4111 1111 1111 1111" not in result.message
