@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flows.common import Draft, NotVoidable, open_invoice
+from flows.pages.payment_row import details_match
 from flows.refund import PaymentTarget, find_payment
 from robot.gateway.errors import NotVoidable as GatewayNotVoidable
 from robot.jobs.models import JobResult, Outcome
@@ -65,7 +66,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             inv = await open_invoice(ctx, page, target.invoice, target.invoice_id)
             for row in await inv.payment_rows():
                 payment = await row.read()
-                if target.txn_id in payment.details:
+                if details_match(payment.details, target.txn_id):  # the same look every flow uses
                     await row.delete()
                     return True
         return False  # nothing to delete (an earlier run did it, or it was never recorded)

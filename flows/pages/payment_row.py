@@ -83,4 +83,7 @@ class PaymentRowActions:
 
 
 def details_match(details: str, text: str) -> bool:
-    return re.search(re.escape(text), details, re.IGNORECASE) is not None
+    """Whether Details carry `text` (a transaction id) as a whole word: the look before every write
+    must not take "txn_12" for "txn_1", or a payment would go unrecorded after the money moved."""
+    pattern = rf"(?<![A-Za-z0-9_]){re.escape(text)}(?![A-Za-z0-9_])"
+    return re.search(pattern, details, re.IGNORECASE) is not None

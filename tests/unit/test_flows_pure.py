@@ -25,6 +25,15 @@ def test_every_job_kind_has_a_flow_with_ordered_stages() -> None:
     assert stages("reconcile") == ["gateway", "jobber", "record"]
 
 
+def test_details_match_is_the_whole_transaction_id() -> None:
+    from flows.pages.payment_row import details_match
+
+    details = details_text("txn_12", "Visa •••• 1111", "j-9")
+    assert details_match(details, "txn_12") and details_match(details.upper(), "txn_12")
+    assert not details_match(details, "txn_1")  # another transaction's id: that one is not recorded yet
+    assert details_match("ACH return R01 (insufficient funds) · txn_12 · job j", "txn_12")
+
+
 def test_details_text_and_parsing_back() -> None:
     assert details_text("txn_1", "Visa •••• 1111", "j-9") == "txn_1 · Visa •••• 1111 · job j-9"
     assert details_text("txn_1", "Bank •••• 6789", "j", "ACH debit pending settlement").endswith("· job j · ACH debit pending settlement")
