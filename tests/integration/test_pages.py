@@ -16,6 +16,7 @@ from flows.pages.collect_payment import PaymentRejected
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
 from flows.pages.quote import QuotePage
+from flows.pages.quotes import QuoteNotFound, QuotesPage
 from robot.errors import InputError, InvoiceInDraft
 from tests.plugin_mock_jobber import DEMO_EMAIL, sign_in
 
@@ -165,6 +166,19 @@ async def test_quote_deposit_and_convert(apage: Any, jobber: MockJobber) -> None
 
     with pytest.raises(FlowRefused):
         await draft_quote.collect_deposit("cash", Decimal("10.00"))
+
+
+async def test_quotes_list_finds_each_quote_by_its_number(apage: Any, jobber: MockJobber) -> None:
+    listing = await QuotesPage(apage, TIMEOUT_MS).open()
+    quotes = account(jobber)["quotes"]
+    assert len(quotes) >= 3
+    for q in quotes:
+        assert await listing.find_id(q["number"]) == q["id"], q["number"]
+    with pytest.raises(QuoteNotFound, match="quote #999 is not in this Jobber account"):
+        await listing.find_id(999)
+    quote = await listing.open_quote(12)
+    view = await quote.read()
+    assert (view.id, view.number, view.status) == (quote_state(jobber, 12)["id"], 12, "approved")
 
 
 async def test_client_open_invoices(apage: Any, jobber: MockJobber) -> None:

@@ -10,7 +10,7 @@ import pytest
 from robot.errors import ConfigError
 from robot.locators import LocatorSpec, load_page, load_selectors, registry
 
-PAGES = {"login", "two_factor", "invoices", "invoice", "collect_payment", "payment_row", "client", "quote"}
+PAGES = {"login", "two_factor", "invoices", "invoice", "collect_payment", "payment_row", "client", "quote", "quotes"}
 
 
 def test_repo_selectors_load_and_validate() -> None:
