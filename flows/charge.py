@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 from flows.common import (
     Draft,
     check_tender,
-    details_text,
     gateway_description,
     jobber_method,
     move_money,
     record_and_verify,
     resolve_and_verify,
-    tender_label,
+    what_moved,
 )
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
@@ -50,13 +49,10 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft, *, what: str = "charge
                             "no money moved, nothing recorded")
     description = gateway_description(ctx, invoice=target.invoice)
     txn = await ctx.step("gateway", lambda: move_money(ctx, tender, amount, description))
-    label = tender_label(tender, txn)
-    moved = txn.amount if is_ach else txn.captured
+    label, moved, details = what_moved(ctx, tender, txn)
     draft.money_moved = True
     draft.set(gateway_transaction_id=txn.id, gateway_status=txn.status.value, tender=label,
               amount_captured=moved, currency=txn.currency)
-    note = "ACH debit pending settlement" if is_ach else None
-    details = details_text(txn.id, label, ctx.job_id, note)
     if is_ach:
         return await record_and_verify(
             ctx, draft, target, txn_id=txn.id, method="bank_transfer", amount=moved, details=details,

@@ -431,6 +431,18 @@ def tender_label(tender: Any, txn: Any | None = None, *, link_id: str | None = N
     return "Card"
 
 
+ACH_PENDING_NOTE = "ACH debit pending settlement"
+
+
+def what_moved(ctx: "FlowContext", tender: Any, txn: Any) -> tuple[str, Decimal, str]:
+    """(tender label, amount moved, Details text) of a gateway money movement. An ACH debit has
+    captured nothing yet (pending): its amount is what moves, and Details say it is pending."""
+    label = tender_label(tender, txn)
+    is_ach = getattr(tender, "type", None) == "ach_token"
+    moved = txn.amount if is_ach else txn.captured
+    return label, moved, details_text(txn.id, label, ctx.job_id, ACH_PENDING_NOTE if is_ach else None)
+
+
 def jobber_method(tender: Any) -> str:
     return "bank_transfer" if getattr(tender, "type", None) == "ach_token" else "credit_card"
 

@@ -16,12 +16,11 @@ from flows.common import (
     QuoteNotApproved,
     check_amount,
     check_tender,
-    details_text,
     gateway_description,
     jobber_method,
     move_money,
-    tender_label,
     timeout_ms,
+    what_moved,
 )
 from flows.pages.payment_row import details_match
 from flows.pages.quotes import QuotesPage
@@ -81,11 +80,9 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                                              f"#{target.quote} from {how}; nothing moved, nothing recorded")
     txn = await ctx.step("gateway", lambda: move_money(ctx, tender, target.amount,
                                                        gateway_description(ctx, quote=target.quote)))
-    label = tender_label(tender, txn)
-    moved = txn.amount if tender.type == "ach_token" else txn.captured
+    label, moved, details = what_moved(ctx, tender, txn)
     draft.money_moved = True
     draft.set(gateway_transaction_id=txn.id, gateway_status=txn.status.value, tender=label, amount_captured=moved)
-    details = details_text(txn.id, label, ctx.job_id, "ACH debit pending settlement" if tender.type == "ach_token" else None)
 
     async def _record() -> int:
         async with ctx.jobber.page() as page:
