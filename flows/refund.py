@@ -69,10 +69,38 @@ async def find_payment(ctx: "FlowContext", txn: Any) -> PaymentTarget:
     return target
 
 
+def _refunded_through(txn: Any, refund_id: str) -> Decimal:
+    """What the gateway had refunded on the transaction up to and including `refund_id` (its order)."""
+    total = Decimal("0.00")
+    for r in txn.refunds:
+        total += r.amount
+        if r.id == refund_id:
+            break
+    return total
+
+
+def _before_own_refund(target: PaymentTarget, txn: Any, own: Any) -> PaymentTarget:
+    """This job already refunded at the gateway (it runs again): refund nothing more, and take Jobber's
+    figures as they were before that refund, so the record step's look (refunded so far + this
+    refund) finds it when an earlier run recorded it, and records it once when none did."""
+    if target.payment_id is None:
+        raise PaymentNotFound(f"no Jobber payment carries {txn.id} in its Details"
+                              + (f" on invoice #{target.invoice}" if target.invoice else "")
+                              + f"; the gateway refunded {fmt(own.amount)} ({own.id}): record it by hand")
+    recorded = target.jobber_refunded >= _refunded_through(txn, own.id)
+    undo = own.amount if recorded else Decimal("0.00")
+    return target.model_copy(update={
+        "amount": own.amount, "jobber_refunded": target.jobber_refunded - undo,
+        "balance": target.balance - undo if target.balance is not None else None})
+
+
 async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     async def _verify() -> PaymentTarget:
         txn = await ctx.gateway.get_transaction(job.transaction_id)
         target = await find_payment(ctx, txn)
+        own = next((r for r in txn.refunds if r.reference == ctx.key("gateway")), None)
+        if own is not None:
+            return _before_own_refund(target, txn, own)
         if target.refundable <= 0:
             raise NothingToRefund(f"transaction {txn.id} ({txn.status.value}) has nothing left to refund: "
                                   f"captured {fmt(txn.captured)}, refunded {fmt(txn.refunded)}")

@@ -44,6 +44,48 @@ async def test_split_refunds_up_to_the_capture_then_one_more_is_refused(flow_wor
     assert flow_world.payments(1070)[1]["refunded"] == "65.00"
 
 
+@pytest.mark.parametrize("amount", ["20.00", None])  # partial, and everything (nothing is left afterwards)
+async def test_the_same_refund_job_run_again_neither_refunds_nor_records_twice(flow_world: FlowWorld,
+                                                                               amount: str | None) -> None:
+    charge = await _charge(flow_world)
+    txn_id = charge.gateway_transaction_id or ""
+    job = {"kind": "refund", "transaction_id": txn_id, "amount": amount}
+    first = await flow_world.run(job, job_id="same-refund")
+    # the process died after the record; the queue replays every stage
+    again = await flow_world.run(job, job_id="same-refund")
+    assert first.outcome is Outcome.succeeded, first.message
+    assert again.outcome is Outcome.succeeded, again.message
+    assert "already recorded" in again.message
+    assert again.balance_before == first.balance_before and again.balance_after == first.balance_after
+    refunded = amount or "65.00"
+    assert flow_world.txn(txn_id)["refunded"] == refunded and len(flow_world.txn(txn_id)["refunds"]) == 1
+    payment = flow_world.payments(1070)[1]
+    assert payment["refunded"] == refunded and len(payment["refunds"]) == 1
+
+
+async def test_refund_recorded_by_the_run_again_after_jobber_failed(flow_world: FlowWorld) -> None:
+    """The refund moved but Jobber went down before the record: running the job again records it once."""
+    assert flow_world.site.admin is not None
+    admin = flow_world.site.admin
+    charge = await _charge(flow_world)
+    txn_id = charge.gateway_transaction_id or ""
+
+    async def jobber_down_before_record(name: str, fn):  # a StepRunner
+        if name == "record":
+            admin.faults(error_rate=1)
+        return await fn()
+
+    job = {"kind": "refund", "transaction_id": txn_id}
+    broken = await flow_world.run(job, job_id="refund-resume", runner=jobber_down_before_record)
+    assert broken.outcome is not Outcome.succeeded and "NOT recorded" in broken.message, broken.message
+    assert flow_world.txn(txn_id)["refunded"] == "65.00" and flow_world.payments(1070)[1]["refunded"] == "0.00"
+    admin.clear_faults()
+    again = await flow_world.run(job, job_id="refund-resume")
+    assert again.outcome is Outcome.succeeded, again.message
+    assert flow_world.payments(1070)[1]["refunded"] == "65.00" and len(flow_world.txn(txn_id)["refunds"]) == 1
+    assert flow_world.invoice(1070)["balance"] == "1000.00"
+
+
 async def test_refund_above_what_is_left_is_refused(flow_world: FlowWorld) -> None:
     charge = await _charge(flow_world)
     r = await flow_world.run({"kind": "refund", "transaction_id": charge.gateway_transaction_id, "amount": "65.01"})
