@@ -55,7 +55,10 @@ class Settings(BaseSettings):
     serve_port: int = Field(default=8780, ge=1, le=65535)
 
     # Logging
-    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",
+                           description="Level of the JSON log file (and of the console for worker/serve)")
+    console_log_level: str = Field(default="WARNING", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",
+                                   description="Console level of one-shot commands (their summary is printed anyway)")
 
     @field_validator("jobber_url", "gateway_url")
     @classmethod

@@ -113,16 +113,27 @@ _SHARED: list[Any] = [
 _configured = False
 
 
-def configure_logging(settings: Any = None, *, console: bool = True, level: str | None = None) -> None:
+def _level(name: str | None, default: str) -> int:
+    return int(getattr(logging, (name or default).upper(), logging.INFO))
+
+
+def configure_logging(settings: Any = None, *, console: bool = True, level: str | None = None,
+                      console_level: str | None = None) -> None:
     """Console (readable) + file (JSON) output through the stdlib root logger.
 
-    Safe to call more than once (the last call wins) so tests and the CLI can both use it.
+    The file keeps everything at `level` (settings.log_level); the console of a one-shot command
+    shows only `console_level` (settings.console_log_level) because people read its rich summary
+    instead; services pass console_level=settings.log_level. Safe to call more than once (the
+    last call wins) so tests and the CLI can both use it.
     """
     global _configured
-    lvl = getattr(logging, (level or getattr(settings, "log_level", "INFO")).upper(), logging.INFO)
+    lvl = _level(level, getattr(settings, "log_level", "INFO"))
+    console_default = level or getattr(settings, "console_log_level", None) or logging.getLevelName(lvl)
+    console_lvl = _level(console_level, console_default)
     handlers: list[logging.Handler] = []
     if console:
         h = logging.StreamHandler(sys.stderr)
+        h.setLevel(console_lvl)
         h.setFormatter(structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                         structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())],
@@ -132,6 +143,7 @@ def configure_logging(settings: Any = None, *, console: bool = True, level: str 
     if settings is not None:
         settings.logs_dir.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(settings.logs_dir / "robot.jsonl", encoding="utf-8")
+        fh.setLevel(lvl)
         fh.setFormatter(structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                         structlog.processors.JSONRenderer(default=str)],
@@ -146,7 +158,7 @@ def configure_logging(settings: Any = None, *, console: bool = True, level: str 
     for h in handlers:
         h._jobber_robot = True  # type: ignore[attr-defined]
         root.addHandler(h)
-    root.setLevel(lvl)
+    root.setLevel(min(lvl, console_lvl) if console else lvl)
     for noisy in ("httpx", "httpcore", "uvicorn.access", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not _configured:

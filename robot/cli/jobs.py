@@ -202,7 +202,7 @@ def register(app: typer.Typer) -> None:
         from robot.errors import RobotError
 
         settings = _settings()
-        configure_logging(settings)
+        configure_logging(settings, console_level=settings.log_level)  # a service: show its steps
         wid = worker_id or dbos_app.default_worker_id()
         try:
             asyncio.run(run_worker(settings, executor_id=wid, grace=grace,
@@ -218,7 +218,7 @@ def register(app: typer.Typer) -> None:
         from robot.logging import configure_logging
 
         settings = _settings()
-        configure_logging(settings)
+        configure_logging(settings, console_level=settings.log_level)  # a service: show its steps
         try:
             _serve(settings, host, port)
         except RobotError as exc:

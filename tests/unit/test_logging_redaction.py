@@ -8,7 +8,7 @@ from robot.logging import configure_logging, get_logger, redact_text, register_s
 
 def test_redaction_by_key_by_value_and_card_shape(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     settings = load_settings(data_dir=tmp_path)
-    configure_logging(settings, console=True)
+    configure_logging(settings, console=True, console_level="INFO")  # both outputs carry every line
     register_secret("s3cret-passw0rd")
     log = get_logger(merchant="acme")
     log.info("login attempt", password="s3cret-passw0rd", note="typed s3cret-passw0rd into the field",
@@ -29,3 +29,17 @@ def test_redaction_by_key_by_value_and_card_shape(tmp_path: Path, capsys) -> Non
 def test_redact_text_leaves_ordinary_numbers() -> None:
     assert redact_text("invoice 1042 total 150.00 phone 5555550199") == "invoice 1042 total 150.00 phone 5555550199"
     assert redact_text("pan 4242424242424242") == "pan [CARD]"
+
+
+def test_one_shot_console_shows_warnings_while_the_file_keeps_every_step(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(data_dir=tmp_path)
+    configure_logging(settings, console=True)
+    log = get_logger(merchant="acme")
+    log.info("step started", step="verify")
+    log.warning("invoice is past due", invoice=1051)
+    for h in logging.getLogger().handlers:
+        h.flush()
+    console = capsys.readouterr().err
+    assert "invoice is past due" in console and "step started" not in console
+    events = [json.loads(line)["event"] for line in (tmp_path / "logs" / "robot.jsonl").read_text().splitlines()]
+    assert events == ["step started", "invoice is past due"]
