@@ -7,7 +7,23 @@ from datetime import datetime
 from flows.pages.base import BasePage
 
 
-class LoginPage(BasePage):
+class SignInStep(BasePage):
+    """Sign-in and two-step verification show a refusal the same way: an error line, and on a
+    lockout the time it ends (<time datetime>)."""
+
+    async def error_text(self) -> str | None:
+        el = await self.loc.resolve("error", timeout_ms=0)
+        if el is None:
+            return None
+        text = (await el.first.inner_text()).strip()
+        return text or None
+
+    async def locked_until(self) -> datetime | None:
+        """The lockout end read from the error's <time datetime>, when shown."""
+        return await read_time(self.loc, "locked_until")
+
+
+class LoginPage(SignInStep):
     page_key = "login"
 
     async def open(self, next_path: str | None = None) -> None:
@@ -29,17 +45,6 @@ class LoginPage(BasePage):
             await submit.click()
         resp = await nav.value
         return resp.status if resp is not None else None
-
-    async def error_text(self) -> str | None:
-        el = await self.loc.resolve("error", timeout_ms=0)
-        if el is None:
-            return None
-        text = (await el.first.inner_text()).strip()
-        return text or None
-
-    async def locked_until(self) -> datetime | None:
-        """The lockout end read from the error's <time datetime>, when shown."""
-        return await read_time(self.loc, "locked_until")
 
 
 async def read_time(loc: "object", key: str) -> datetime | None:

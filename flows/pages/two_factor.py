@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Literal
 
-from flows.pages.base import BasePage
-from flows.pages.login import read_time
+from flows.pages.login import SignInStep
 
 _SENT_TO = re.compile(r"We sent a code to [^\n.]*\.?")
 
 
-class TwoFactorPage(BasePage):
+class TwoFactorPage(SignInStep):
     page_key = "two_factor"
 
     async def is_shown(self) -> bool:
@@ -54,13 +52,3 @@ class TwoFactorPage(BasePage):
         button = await self._el("resend")
         async with self.page.expect_navigation(wait_until="domcontentloaded"):
             await button.click()
-
-    async def error_text(self) -> str | None:
-        el = await self.loc.resolve("error", timeout_ms=0)
-        if el is None:
-            return None
-        text = (await el.first.inner_text()).strip()
-        return text or None
-
-    async def locked_until(self) -> datetime | None:
-        return await read_time(self.loc, "locked_until")
