@@ -61,34 +61,23 @@ class BasePage:
                 raise SessionExpired("Jobber sent the robot back to the sign-in page right after signing in")
         return resp
 
-    async def _navigate(self, path: str) -> "Response | None":
+    async def _navigate(self, path: str, *, once_more: bool = True) -> "Response | None":
+        """One page load. A load the app interrupted (Jobber's app going to sign-in on a 401) is
+        followed where it went, or tried `once_more`; a load that fails otherwise is Jobber down."""
         from playwright.async_api import Error as PlaywrightError
 
         try:
             resp = await self.page.goto(path, wait_until="domcontentloaded")
         except PlaywrightError as exc:
             msg = str(exc).split("\n", 1)[0]
-            if "ERR_ABORTED" in msg or "interrupted by another navigation" in msg:
-                # the page sent itself elsewhere meanwhile (Jobber's app going to sign-in on a 401)
+            if once_more and ("ERR_ABORTED" in msg or "interrupted by another navigation" in msg):
                 await self.page.wait_for_load_state("domcontentloaded")
                 if on_login_page(self.page):
                     return None
-                return await self._navigate_once_more(path)
-            if "net::" in msg or "Timeout" in msg:
+                return await self._navigate(path, once_more=False)
+            if not once_more or "net::" in msg or "Timeout" in msg:
                 raise JobberUnavailable(f"Jobber did not answer ({msg}); try again later") from None
             raise
-        if resp is not None and resp.status >= 500:
-            raise JobberUnavailable(f"Jobber answered {resp.status} on {urlparse(resp.url).path}; try again later")
-        return resp
-
-    async def _navigate_once_more(self, path: str) -> "Response | None":
-        from playwright.async_api import Error as PlaywrightError
-
-        try:
-            resp = await self.page.goto(path, wait_until="domcontentloaded")
-        except PlaywrightError as exc:
-            msg = str(exc).split("\n", 1)[0]
-            raise JobberUnavailable(f"Jobber did not answer ({msg}); try again later") from None
         if resp is not None and resp.status >= 500:
             raise JobberUnavailable(f"Jobber answered {resp.status} on {urlparse(resp.url).path}; try again later")
         return resp
