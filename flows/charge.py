@@ -32,7 +32,7 @@ STAGES = ["verify", "gateway", "record", "verify_after"]
 
 
 async def run(ctx: "FlowContext", job: Any, draft: Draft, *, what: str = "charge") -> JobResult:
-    target = await resolve_and_verify(ctx, draft, job.invoice, job.client, job.amount)
+    target = await resolve_and_verify(ctx, draft, job.invoice, job.client, job.amount, moves_money=not job.dry_run)
     assert target.amount is not None
     amount = target.amount
     tender = job.tender

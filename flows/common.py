@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
+from flows.pages.payment_row import details_match
 from robot.errors import AmountMismatch, FlowRefused, InvoiceInDraft, InvoiceNotFound
 from robot.jobs.models import Candidate, JobResult, Outcome, StepTiming
 from robot.money import CENT, Money, fmt
@@ -260,13 +261,42 @@ async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id
     return inv
 
 
+class EarlierCharge(BaseModel):
+    """Money this job already moved at the gateway (found by its reference): the job runs again."""
+
+    txn_id: str
+    amount: Money
+    invoice: int | None = None
+
+
+async def earlier_charge(ctx: "FlowContext") -> EarlierCharge | None:
+    """The money this job's "gateway" stage already moved, if it did (a decline moved nothing)."""
+    txn = await ctx.gateway.find_by_reference(ctx.key("gateway"))
+    if txn is None or txn.status.value == "declined":
+        return None
+    moved = txn.amount if txn.kind.value == "ach_debit" else txn.captured
+    return EarlierCharge(txn_id=txn.id, amount=moved, invoice=invoice_of(txn.description))
+
+
 async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None, amount: Decimal | None,
-                         invoice_id: int | None = None, need_collect: bool = True) -> Target:
+                         invoice_id: int | None = None, need_collect: bool = True,
+                         earlier: EarlierCharge | None = None) -> Target:
     """The invoice exists, belongs to the client given, is not Draft, takes a payment, and the
-    amount (default: the balance) is > 0, at most 2 decimals and not above the balance."""
+    amount (default: the balance) is > 0, at most 2 decimals and not above the balance.
+
+    `earlier`: this job already moved that money. Its amount is the job's; when Jobber already
+    shows the payment, the invoice is taken as it was before it (it may be Paid by now), so the
+    record step finds the payment and the read-back expects what this job did."""
     async with ctx.jobber.page() as page:
         inv = await open_invoice(ctx, page, number, invoice_id)
         view = await inv.read()
+        if earlier is not None and any(details_match(p.details, earlier.txn_id) for p in view.payments):
+            if client is not None and not _same_client(view.client, client):
+                raise ClientMismatch(f"invoice #{number} belongs to {view.client}, not to {client}")
+            before = view.balance + earlier.amount
+            return Target(invoice=view.number, invoice_id=view.id, client=view.client,
+                          status="awaiting_payment" if view.status == "paid" else view.status,
+                          total=view.total, balance=before, amount=earlier.amount)
         if client is not None and not _same_client(view.client, client):
             raise ClientMismatch(f"invoice #{number} belongs to {view.client}, not to {client}")
         if view.status == "draft":
@@ -279,16 +309,26 @@ async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None,
         if need_collect and not view.can_collect_payment:
             await inv._el("collect_payment")  # raises PageDriftError naming the control
     amt = view.balance if amount is None else amount
-    check_amount(amt, view.balance)
+    if earlier is not None:
+        amt = earlier.amount  # moved already: recorded as it is (Jobber refuses more than is owed)
+    else:
+        check_amount(amt, view.balance)
     return Target(invoice=view.number, invoice_id=view.id, client=view.client, status=view.status,
                   total=view.total, balance=view.balance, amount=amt)
 
 
 async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | None, client: str | None,
-                             amount: Decimal | None) -> Target:
-    """Stage "verify" (plus "verify_confirmed" when a person picks among candidates)."""
+                             amount: Decimal | None, *, moves_money: bool = False) -> Target:
+    """Stage "verify" (plus "verify_confirmed" when a person picks among candidates).
+
+    `moves_money`: when this job already moved the money (it runs again), verify the invoice it
+    moved it for as of before that payment, instead of refusing an invoice that it paid itself."""
 
     async def _verify() -> Target:
+        earlier = await earlier_charge(ctx) if moves_money else None
+        if earlier is not None and (earlier.invoice or invoice) is not None:
+            return await verify_invoice(ctx, earlier.invoice or invoice or 0, client=client, amount=amount,
+                                        earlier=earlier)
         target = await find_target(ctx, invoice, client)
         if target.candidates:
             return target
@@ -350,8 +390,6 @@ async def read_back(ctx: "FlowContext", target: Target, txn_id: str | None = Non
         view = await inv.read()
     found = True
     if txn_id is not None:
-        from flows.pages.payment_row import details_match
-
         found = any(details_match(p.details, txn_id) for p in view.payments)
     return ReadBack(balance=view.balance, status=view.status, payment_found=found)
 

@@ -137,6 +137,21 @@ async def test_running_the_same_job_again_neither_charges_nor_records_twice(flow
     assert [p["amount"] for p in flow_world.payments(1070)] == ["250.00", "50.00"]
 
 
+async def test_a_charge_that_paid_the_invoice_run_again_says_so_instead_of_refusing(flow_world: FlowWorld) -> None:
+    """The job paid the invoice in full; run again (as the queue resumes it), it must not read
+    "invoice is Paid: refused" (the POS would think no money moved) nor charge or record again."""
+    first = await flow_world.run({"kind": "charge", "client": "Margaret Chen", "tender": CHEN}, job_id="paid-it")
+    again = await flow_world.run({"kind": "charge", "client": "Margaret Chen", "tender": CHEN}, job_id="paid-it")
+    assert first.outcome is Outcome.succeeded, first.message
+    assert again.outcome is Outcome.succeeded, again.message
+    assert "already recorded" in again.message
+    assert again.gateway_transaction_id == first.gateway_transaction_id
+    assert again.jobber_payment_id == first.jobber_payment_id
+    assert (again.balance_before, again.balance_after) == (Decimal("150.00"), Decimal("0.00"))
+    assert len(flow_world.txns()) == 1 and len(flow_world.payments(1042)) == 1
+    assert flow_world.invoice(1042)["status"] == "paid"
+
+
 async def test_ach_debit_is_recorded_pending_and_a_return_reverses_it(flow_world: FlowWorld) -> None:
     token = await flow_world.bank_token()
     r = await flow_world.run({"kind": "charge", "invoice": 1070, "amount": "300.00",
