@@ -16,6 +16,7 @@ from flows.common import (
     QuoteNotApproved,
     check_amount,
     check_tender,
+    earlier_charge,
     gateway_description,
     jobber_method,
     move_money,
@@ -57,6 +58,7 @@ async def _open(ctx: "FlowContext", page: Any, number: int, quote_id: int | None
 
 async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     async def _verify() -> QuoteTarget:
+        earlier = None if job.dry_run else await earlier_charge(ctx)  # this job took it already: runs again
         async with ctx.jobber.page() as page:
             qp = await _open(ctx, page, job.quote)
             view = await qp.read()
@@ -65,6 +67,12 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                                        "Approved quote; the client must approve it first")
             await qp._el("collect_deposit")  # PageDriftError naming the control when it is gone
         deposited = sum((d.amount - d.refunded for d in view.deposits), Decimal("0.00"))
+        if earlier is not None:  # as before this job's deposit, which is recorded as it was taken
+            mine = next((d for d in view.deposits if details_match(d.details, earlier.txn_id)), None)
+            if mine is not None:
+                deposited -= mine.amount - mine.refunded
+            return QuoteTarget(quote=view.number, quote_id=view.id, status=view.status, total=view.total,
+                               deposited=deposited, amount=earlier.amount)
         left = view.total - deposited
         check_amount(job.amount, left, what=f"what is left of the quote total ({fmt(view.total)} less deposits)")
         return QuoteTarget(quote=view.number, quote_id=view.id, status=view.status, total=view.total,

@@ -39,6 +39,18 @@ async def test_quote_deposit_on_an_approved_quote(flow_world: FlowWorld) -> None
     assert flow_world.txn(r.gateway_transaction_id or "")["captured"] == "100.00"
 
 
+async def test_quote_deposit_run_again_takes_and_records_it_once(flow_world: FlowWorld) -> None:
+    job = {"kind": "quote_deposit", "quote": 12, "amount": "150.00", "tender": CHEN}
+    first = await flow_world.run(job, job_id="deposit-again")
+    again = await flow_world.run(job, job_id="deposit-again")  # as the queue resumes it
+    assert first.outcome is Outcome.succeeded, first.message
+    assert again.outcome is Outcome.succeeded, again.message
+    assert again.gateway_transaction_id == first.gateway_transaction_id
+    assert again.balance_after == first.balance_after == Decimal("250.00")
+    assert [d["amount"] for d in flow_world.quote(12)["deposits"]] == ["150.00"]
+    assert [t["captured"] for t in flow_world.txns()] == ["150.00"]
+
+
 @pytest.mark.parametrize("quote", [13, 14])  # Draft, Awaiting Response
 async def test_quote_deposit_refused_unless_approved(flow_world: FlowWorld, quote: int) -> None:
     r = await flow_world.run({"kind": "quote_deposit", "quote": quote, "amount": "50.00", "tender": CHEN})
