@@ -247,16 +247,7 @@ async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id
             await inv.wait_ready()
             return inv
         return await inv.open(invoice_id)
-    listing = await invoices_list(ctx, page)
-    shown: dict[int, int] = {}
-    if not await (await listing._el("search")).input_value():
-        found = await listing.loc.resolve("row", timeout_ms=0)
-        if found is not None and await found.count() <= 30:  # a short list: read it instead of searching
-            shown = {r.number: r.id for r in await listing.rows()}
-    if number in shown:  # already listed: no search round trip
-        inv = await InvoicePage(page, timeout_ms(ctx)).open(shown[number])
-    else:
-        inv = await listing.open_invoice(number)
+    inv = await (await invoices_list(ctx, page)).open_invoice(number)
     ids[number] = inv.invoice_id
     return inv
 
