@@ -318,6 +318,9 @@ async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | No
     async def _verify() -> Target:
         earlier = await earlier_charge(ctx) if moves_money else None
         if earlier is not None and (earlier.invoice or invoice) is not None:
+            # a refusal now is not "nothing moved": the result must say the money moved unrecorded
+            draft.money_moved = True
+            draft.set(gateway_transaction_id=earlier.txn_id)
             return await verify_invoice(ctx, earlier.invoice or invoice or 0, client=client, amount=amount,
                                         earlier=earlier)
         target = await find_target(ctx, invoice, client)

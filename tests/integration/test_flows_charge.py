@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from robot.jobs.models import Outcome
+from tests.plugin_mock_jobber import sign_in
 from tests.plugin_world import FlowWorld
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -253,6 +254,35 @@ async def test_record_failing_after_the_charge_says_so_and_a_rerun_records_once(
     assert again.gateway_transaction_id == broken.gateway_transaction_id
     assert len(flow_world.txns()) == 1 and len(flow_world.payments(1042)) == 1
     assert flow_world.invoice(1042)["status"] == "paid"
+
+
+async def test_run_again_when_the_invoice_was_paid_meanwhile_says_the_money_moved_unrecorded(
+        flow_world: FlowWorld) -> None:
+    """The charge went through but its record failed; before the job runs again a person records a
+    payment that settles the invoice. The re-run cannot record: it must not read as "refused,
+    nothing moved" but name the transaction that is not in Jobber."""
+    assert flow_world.site.admin is not None
+    admin = flow_world.site.admin
+
+    async def jobber_down_before_record(name: str, fn):  # a StepRunner
+        if name == "record":
+            admin.faults(error_rate=1)
+        return await fn()
+
+    job = {"kind": "charge", "invoice": 1042, "tender": CHEN}
+    broken = await flow_world.run(job, job_id="paid-meanwhile", runner=jobber_down_before_record)
+    assert broken.outcome is not Outcome.succeeded and "NOT recorded" in broken.message, broken.message
+    admin.clear_faults()
+    api = sign_in(flow_world.site)
+    try:
+        api.post(f"/api/invoices/{flow_world.invoice(1042)['id']}/payments",
+                 json={"method": "cash", "amount": "150.00", "details": "paid at the door"}).raise_for_status()
+    finally:
+        api.close()
+    again = await flow_world.run(job, job_id="paid-meanwhile")
+    assert again.outcome is Outcome.failed and again.error_code == "invoice_not_open", again.message
+    assert "NOT recorded" in again.message and broken.gateway_transaction_id in again.message
+    assert len(flow_world.txns()) == 1 and [p["details"] for p in flow_world.payments(1042)] == ["paid at the door"]
 
 
 async def test_jobber_down_is_unavailable_and_moves_no_money(flow_world: FlowWorld) -> None:
