@@ -117,8 +117,8 @@ def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = 
                 out.print(f"[dim]demo took {time.monotonic() - started:.1f}s; data in {data_dir}[/dim]")
             if keep_running:
                 err.print(f"\n[bold]Servers stay up[/bold] for you to look around: {site.url} — sign in as "
-                          f"{DEMO_EMAIL} with the demo scenario's password ({DEMO_PASSWORD}); the authenticator "
-                          f"code comes from the demo seed {DEMO_TOTP_SEED}. Press Ctrl-C to stop.")
+                          f"{DEMO_EMAIL}; its password and authenticator seed are the demo scenario's test data "
+                          "(fixtures/scenarios/demo.json). Press Ctrl-C to stop.")
                 try:
                     threading.Event().wait()
                 except KeyboardInterrupt:
