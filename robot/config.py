@@ -23,6 +23,9 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        # `KEY=` (as in .env.example) means "use the default", not an empty path or key:
+        # an empty JOBBER_ROBOT_BROWSER_PATH would otherwise become Path(".").
+        env_ignore_empty=True,
     )
 
     # Where things are

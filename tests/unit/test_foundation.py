@@ -1,3 +1,4 @@
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,3 +52,34 @@ def test_browser_finder_explains_how_to_install(tmp_path: Path) -> None:
     with pytest.raises(BrowserNotFound, match="apt-get install -y chromium"):
         find_browser(tmp_path / "no-such-chromium")
     assert find_browser().exists()
+
+
+def test_env_example_lists_every_setting_with_a_comment() -> None:
+    from robot.config import ENV_PREFIX, Settings
+
+    lines = (Path(__file__).parents[2] / ".env.example").read_text().splitlines()
+    documented = {}
+    for i, line in enumerate(lines):
+        if line.startswith(ENV_PREFIX):
+            documented[line.split("=", 1)[0]] = i
+    expected = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    assert set(documented) == expected
+    for name, i in documented.items():  # each variable, or the group it stands in, has a comment above
+        j = i
+        while j > 0 and lines[j - 1].startswith(ENV_PREFIX):
+            j -= 1
+        assert j > 0 and lines[j - 1].startswith("#"), f"{name} has no comment above it"
+
+
+def test_env_example_copied_as_dotenv_gives_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cp .env.example .env` must work: empty values mean the default, not an empty path."""
+    for name in list(os.environ):
+        if name.startswith("JOBBER_ROBOT_"):
+            monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text((Path(__file__).parents[2] / ".env.example").read_text())
+    monkeypatch.chdir(tmp_path)
+    s = load_settings()
+    assert s.browser_path is None
+    assert s.credential_key is None and s.api_key is None
+    assert s.key_file == tmp_path / ".data" / "vault.key"
+    assert s.system_database_url == f"sqlite:///{tmp_path / '.data' / 'jobs.sqlite'}"
