@@ -1,38 +1,43 @@
 #!/usr/bin/env bash
-# Make a fresh machine ready: venv, the project, a Chromium, the data dirs. Safe to re-run.
+# Make a fresh machine ready: venv, the project, a Chromium, the data dirs. Safe to re-run: a
+# second run installs nothing when pyproject.toml is unchanged and a browser is found.
+# Needs no standard input (CI runs it on a fresh Debian machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 
-if [ ! -x "$VENV/bin/python" ]; then
+# A venv made without ensurepip (Debian without python3-venv) has a python but no pip:
+# it is half made, so make it again rather than fail on every later run.
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
   echo "==> creating $VENV"
-  "$PYTHON" -m venv "$VENV"
+  rm -rf "$VENV"
+  if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
+    echo "==> $PYTHON cannot make a venv: installing Debian's python3-venv"
+    rm -rf "$VENV"
+    bash scripts/apt-install.sh python3-venv
+    "$PYTHON" -m venv "$VENV"
+  fi
 fi
 
-stamp="$VENV/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)"
+stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "==> installing the project and its test tools"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e '.[dev]'
+  "$VENV/bin/python" -m pip install -q --upgrade pip </dev/null
+  "$VENV/bin/python" -m pip install -q -e '.[dev]' </dev/null
   rm -f "$VENV"/.installed-* && touch "$stamp"
 fi
 
-if ! "$VENV/bin/python" -m robot browser >/dev/null 2>&1; then
+has_browser() { "$VENV/bin/python" -m robot browser >/dev/null 2>&1 </dev/null; }
+if ! has_browser; then
   echo "==> no Chromium yet: trying Playwright's own download"
-  timeout 300 "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1 || true
+  timeout 300 "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1 </dev/null || true
 fi
-if ! "$VENV/bin/python" -m robot browser >/dev/null 2>&1; then
+if ! has_browser; then
   echo "==> Playwright cannot download a browser here: installing Debian's chromium"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  if command -v apt-get >/dev/null 2>&1; then
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-  fi
+  bash scripts/apt-install.sh chromium || true  # the check below says what to do instead
 fi
-if ! "$VENV/bin/python" -m robot browser; then
-  exit 1
-fi
+"$VENV/bin/python" -m robot browser </dev/null  # prints the browser, or how to install one (exit 1)
 
 mkdir -p .data
