@@ -1,5 +1,6 @@
 """ACH return checks: every ACH debit the gateway reports returned (R-code) has its Jobber payment
-reversed, and the job that took it is flagged in the report.
+reversed, and the job that took it is flagged (report["flags"]; the job queue records them on
+that job: robot/jobs/flags.py).
 
 Reversal = a Refund recorded on the Jobber payment for what is left of it, with Details
 "ACH return <R-code> (<reason>) · <txn id> · job <job id>". The mock (like Jobber) supports both
@@ -71,6 +72,15 @@ async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
     return {**base, "result": "not_in_jobber"}
 
 
+def _flag(ctx: "FlowContext", r: dict[str, Any]) -> dict[str, str]:
+    """The flag the job queue puts on the job that took a returned debit (robot/jobs/flags.py)."""
+    reason = ACH_RETURN_CODES.get(r.get("return_code") or "", "returned")
+    done = ("Jobber payment reversed by job" if r["result"] == "reversed"
+            else "Jobber payment found already reversed by job")
+    return {"job": r["origin_job"], "key": r["transaction"],
+            "flag": f"ach_returned {r['return_code']} ({reason}) — {done} {ctx.job_id}"}
+
+
 async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     debits = await ctx.step("gateway", lambda: _debits(ctx))
     returned = [d for d in debits if d.status == "returned"]
@@ -87,6 +97,8 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     draft.report.update(report)
     draft.report["flagged_jobs"] = sorted({r["origin_job"] for r in report["reversed"] + report["already_reversed"]
                                            if r.get("origin_job")})
+    draft.report["flags"] = [_flag(ctx, r) for r in report["reversed"] + report["already_reversed"]
+                             if r.get("origin_job")]
     total = sum((Decimal(r["reversed_amount"]) for r in report["reversed"] if "reversed_amount" in r), Decimal("0.00"))
     summary = (f"{len(debits)} ACH debit(s): {len(report['pending'])} pending, {len(report['settled'])} settled, "
                f"{len(returned)} returned ({len(report['reversed'])} reversed now for {fmt(total)}, "

@@ -77,7 +77,7 @@ def jobs_list(status: str = typer.Option(None, "--status", help="queued, running
               merchant: str = typer.Option(None, "--merchant", "-m"),
               limit: int = typer.Option(50, "--limit", "-n"),
               json_output: bool = typer.Option(False, "--json")) -> None:
-    """Recent jobs: status, merchant, kind, age, outcome, step reached."""
+    """Recent jobs: status, merchant, kind, age, outcome, step reached, flags."""
     from rich.table import Table
 
     from robot.jobs.store import list_jobs
@@ -90,18 +90,20 @@ def jobs_list(status: str = typer.Option(None, "--status", help="queued, running
     if json_output:
         print(json.dumps([r.model_dump(mode="json", exclude={"result"}) for r in rows], indent=1))
         return
-    t = Table("status", "merchant", "kind", "age", "outcome", "step")
+    t = Table("status", "merchant", "kind", "age", "outcome", "step", "flags")
     t.add_column("job", no_wrap=True, min_width=24)
     t.columns.insert(0, t.columns.pop())
     for r in rows:
         age = f"{int(r.age_seconds or 0)} s" if (r.age_seconds or 0) < 120 else f"{int((r.age_seconds or 0) // 60)} min"
-        t.add_row(r.job_id, r.status, r.merchant or "", r.kind or "", age, r.outcome or "", r.step or "")
+        flags = ", ".join(f.split(" — ", 1)[0] for f in r.flags)  # the full text: `jobs show`
+        t.add_row(r.job_id, r.status, r.merchant or "", r.kind or "", age, r.outcome or "", r.step or "",
+                  f"[red]{flags}[/red]" if flags else "")
     out.print(t)
 
 
 @jobs_app.command("show")
 def jobs_show(job_id: str, json_output: bool = typer.Option(False, "--json")) -> None:
-    """One job: status, steps with times, what it waits for, outcome, result, artifacts."""
+    """One job: status, steps with times, what it waits for, outcome, flags, result, artifacts."""
     from robot.errors import RobotError
     from robot.jobs.store import get_job
 
@@ -132,6 +134,8 @@ def jobs_show(job_id: str, json_output: bool = typer.Option(False, "--json")) ->
         out.print(f"outcome: [bold]{v.outcome}[/bold]  {v.message}")
     if v.error:
         out.print(f"[red]error: {v.error}[/red]")
+    for f in v.flags:
+        out.print(f"[bold red]flag: {f}[/bold red]")
     for a in v.artifacts:
         out.print(f"  artifact {a}")
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from robot.errors import RobotError
+from robot.jobs.flags import all_flags, flags_of
 from robot.jobs.models import JobResult
 from robot.jobs.queue import QUEUE, WORKFLOW
 
@@ -44,6 +45,8 @@ class JobView(BaseModel):
     steps: list[StepView] = Field(default_factory=list)
     artifacts: list[str] = Field(default_factory=list)
     waiting_for: dict[str, Any] | None = None
+    flags: list[str] = Field(default_factory=list, description="notes other jobs left on this one, e.g. "
+                             "ach_returned R01 (...) — Jobber payment reversed by job ...")
     error: str | None = None
     executor: str | None = None
     result: JobResult | None = None
@@ -69,7 +72,7 @@ def _status(wf_status: str, event: str | None) -> str:
     return "failed"
 
 
-def view(client: "DBOSClient", st: Any, *, detail: bool = True) -> JobView:
+def view(client: "DBOSClient", st: Any, *, detail: bool = True, flags: list[str] | None = None) -> JobView:
     attrs = st.attributes or {}
     merchant, kind = attrs.get("merchant"), attrs.get("kind")
     if (merchant is None or kind is None) and isinstance(st.input, dict) and st.input.get("args"):
@@ -86,6 +89,7 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True) -> JobView:
         created_at=_dt(st.created_at), updated_at=_dt(st.updated_at),
         age_seconds=round(time.time() - st.created_at / 1000, 1) if st.created_at else None,
         step=step_event, waiting_for=handoff, executor=st.executor_id,
+        flags=flags if flags is not None else flags_of(client, st.workflow_id),
         error=(f"{type(st.error).__name__}: {st.error}" if st.error is not None else None),
     )
     if result is not None:
@@ -115,11 +119,12 @@ def list_jobs(client: "DBOSClient", *, status: str | None = None, merchant: str 
               limit: int = 50) -> list[JobView]:
     # (attribute filters are Postgres-only in DBOS: merchant and status are filtered here)
     rows = client.list_workflows(name=WORKFLOW, sort_desc=True, limit=None if (status or merchant) else limit)
+    flagged = all_flags(client)
     out = []
     for st in rows:
         if merchant and (st.attributes or {}).get("merchant") != merchant:
             continue
-        v = view(client, st, detail=False)
+        v = view(client, st, detail=False, flags=flagged.get(st.workflow_id, []))
         if status and v.status != status:
             continue
         out.append(v)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from dbos import DBOS
 
+from robot.jobs import flags
 from robot.jobs.models import JobResult, Outcome
 from robot.jobs.queue import WORKFLOW
 
@@ -137,6 +138,7 @@ async def job_workflow(job: Any) -> JobResult:
                 f"no {what} was handed over within {rt.settings.handoff_timeout_seconds} s "
                 f"(`jobber-robot handoff {job_id} ...` or POST /jobs/{job_id}/handoff); "
                 f"retry the job when someone can answer. {result.message}").strip()})
+        await flags.record(result)
         await DBOS.set_event_async("status", "done")
         return result
     finally:
