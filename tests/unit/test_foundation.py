@@ -54,6 +54,25 @@ def test_browser_finder_explains_how_to_install(tmp_path: Path) -> None:
     assert find_browser().exists()
 
 
+def test_browser_finder_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set path, then Playwright's own Chromium, then the system one, then the install hint."""
+    import robot.browser as browser
+
+    own, system, explicit = (tmp_path / n for n in ("own-chrome", "chromium", "my-chrome"))
+    for f in (own, system, explicit):
+        f.touch()
+    monkeypatch.setattr(browser, "SYSTEM_CANDIDATES", (str(system),))
+    monkeypatch.setattr(browser.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(browser, "playwright_chromium", lambda: own)
+    assert find_browser(explicit) == explicit
+    assert find_browser() == own
+    monkeypatch.setattr(browser, "playwright_chromium", lambda: None)
+    assert find_browser() == system
+    system.unlink()
+    with pytest.raises(BrowserNotFound, match="playwright install chromium"):
+        find_browser()
+
+
 def test_env_example_lists_every_setting_with_a_comment() -> None:
     from robot.config import ENV_PREFIX, Settings
 
