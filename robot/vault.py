@@ -134,6 +134,10 @@ def load_key(settings: Any) -> bytes:
                     "set JOBBER_ROBOT_CREDENTIAL_KEY or restore the key file"
                 )
             _write_private(key_file, generate_key().encode())
+        mode = key_file.stat().st_mode & 0o777
+        if mode & 0o077:  # like ssh: a key others can read is as good as no encryption
+            raise VaultError(f"the key file {key_file} can be read by other users (mode {mode:o}); "
+                             f"run `chmod 600 {key_file}`")
         key = key_file.read_bytes().strip()
     try:
         Fernet(key)

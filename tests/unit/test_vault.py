@@ -78,3 +78,15 @@ def test_bad_input_names_the_field_and_changes_nothing(tmp_path: Path) -> None:
 def test_unknown_merchant_says_how_to_add_it(tmp_path: Path) -> None:
     with pytest.raises(VaultError, match="merchants add nobody"):
         _vault(tmp_path).get("nobody")
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    _vault(tmp_path).put(_creds())
+    key_file = tmp_path / "vault.key"
+    before = (tmp_path / "vault.json").read_bytes()
+    key_file.chmod(0o644)
+    with pytest.raises(VaultError, match="chmod 600"):
+        _vault(tmp_path).put(_creds(merchant="other"))
+    assert (tmp_path / "vault.json").read_bytes() == before
+    key_file.chmod(0o600)
+    assert _vault(tmp_path).get("acme").merchant == "acme"
