@@ -75,9 +75,16 @@ def _show(kind: str, data: dict[str, Any], as_json: bool) -> None:
 
 
 def _fail(exc: Exception) -> None:
+    """Bad input (the gateway names the field: number, expiry, CVV, routing...) exits 2 like every
+    command's bad input; anything else (gateway down, API key refused) exits 1."""
+    from robot.gateway.errors import InvalidRequest
+
     field = getattr(exc, "field", None)
     msg = getattr(exc, "message", None) or type(exc).__name__
     err.print(f"[red]{msg}[/red]" + (f" [dim](field: {field})[/dim]" if field and field not in msg else ""))
+    if isinstance(exc, InvalidRequest):
+        err.print("[dim]nothing was done[/dim]")
+        raise typer.Exit(2)
     raise typer.Exit(1)
 
 

@@ -55,9 +55,9 @@ def test_tokenize_card_table_and_errors(cli_env: dict[str, str]) -> None:
     assert "4242" in ok.output and "tok_" in ok.output and "4242424242424242" not in ok.output
     bad = CliRunner().invoke(app, ["tokenize", "card", "--merchant", "acme", "--stdin"],
                              input="4111111111111112\n12/31\n123\n")
-    assert bad.exit_code == 1 and "number" in bad.output and "4111111111111112" not in bad.output
+    assert bad.exit_code == 2 and "number" in bad.output and "4111111111111112" not in bad.output
     past = CliRunner().invoke(app, ["tokenize", "card", "--merchant", "acme", "--stdin"], input=f"{VISA}\n01/20\n123\n")
-    assert past.exit_code == 1 and "exp_year" in past.output
+    assert past.exit_code == 2 and "exp_year" in past.output
     noexp = CliRunner().invoke(app, ["tokenize", "card", "--merchant", "acme", "--stdin"], input=f"{VISA}\n1231\n123\n")
     assert noexp.exit_code == 2
     nogw = CliRunner().invoke(app, ["tokenize", "card", "--merchant", "nogw", "--stdin"], input=f"{VISA}\n12/31\n123\n")
@@ -82,4 +82,4 @@ def test_tokenize_bank(cli_env: dict[str, str]) -> None:
     assert ACCOUNT not in result.output
     bad = CliRunner().invoke(app, ["tokenize", "bank", "--merchant", "acme", "--stdin"],
                              input=f"123456789\n{ACCOUNT}\nLuis Garcia\n")
-    assert bad.exit_code == 1 and "routing" in bad.output
+    assert bad.exit_code == 2 and "routing" in bad.output
