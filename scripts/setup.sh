@@ -29,15 +29,20 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-* && touch "$stamp"
 fi
 
-has_browser() { "$VENV/bin/python" -m robot browser >/dev/null 2>&1 </dev/null; }
+# --check starts the browser once: a Chromium can exist and still lack its system libraries.
+has_browser() { "$VENV/bin/python" -m robot browser --check >/dev/null 2>&1 </dev/null; }
 if ! has_browser; then
-  echo "==> no Chromium yet: trying Playwright's own download"
-  timeout 300 "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1 </dev/null || true
+  echo "==> no Chromium that starts yet: trying Playwright's own download"
+  if timeout 300 "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1 </dev/null && ! has_browser; then
+    echo "==> Playwright's Chromium needs system libraries: installing them"
+    if [ "$(id -u)" -eq 0 ]; then deps=(); else deps=(sudo -n); fi
+    "${deps[@]}" "$VENV/bin/python" -m playwright install-deps chromium >/dev/null 2>&1 </dev/null || true
+  fi
 fi
 if ! has_browser; then
   echo "==> Playwright cannot download a browser here: installing Debian's chromium"
   bash scripts/apt-install.sh chromium || true  # the check below says what to do instead
 fi
-"$VENV/bin/python" -m robot browser </dev/null  # prints the browser, or how to install one (exit 1)
+"$VENV/bin/python" -m robot browser --check </dev/null  # the browser and its version, or what to do (exit 1)
 
 mkdir -p .data

@@ -102,3 +102,22 @@ def test_env_example_copied_as_dotenv_gives_the_defaults(tmp_path: Path, monkeyp
     assert s.credential_key is None and s.api_key is None
     assert s.key_file == tmp_path / ".data" / "vault.key"
     assert s.system_database_url == f"sqlite:///{tmp_path / '.data' / 'jobs.sqlite'}"
+
+
+def test_browser_check_starts_it_or_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """setup.sh relies on `browser --check`: exit 0 only when the browser really starts."""
+    from typer.testing import CliRunner
+
+    from robot.cli import app
+    from robot.config import get_settings
+
+    get_settings.cache_clear()
+    ok = CliRunner().invoke(app, ["browser", "--check"])
+    assert ok.exit_code == 0 and "starts: Chromium" in ok.output
+    monkeypatch.setenv("JOBBER_ROBOT_BROWSER_PATH", "/bin/true")  # exists, is no browser
+    get_settings.cache_clear()
+    try:
+        bad = CliRunner().invoke(app, ["browser", "--check"])
+    finally:
+        get_settings.cache_clear()
+    assert bad.exit_code == 1 and "does not start" in bad.output
