@@ -162,6 +162,14 @@ def retry(client: "DBOSClient", job_id: str) -> str:
     if v.outcome not in _NO_MONEY_MOVED or (v.result is not None and v.result.gateway_transaction_id):
         raise RobotError(f"job {job_id} finished {v.outcome}; money may have moved, so it is not run again "
                          "(check it with `jobs show` and the gateway)")
+    if v.result is not None and v.result.error_code == "gateway_unavailable" and any(
+            s.name == "gateway" for s in v.steps):
+        # the money call went out and no answer came back: a new job (new idempotency key) could
+        # charge a second time
+        raise RobotError(f"job {job_id} finished {v.outcome}: the gateway did not answer its money call, so the "
+                         f"money may have moved (gateway reference {job_id}:gateway); it is not run again as a "
+                         f"new job. Look the reference up at the gateway; `jobber-robot reconcile -m "
+                         f"{v.merchant} --repair` records it in Jobber if it moved")
     st = client.list_workflows(workflow_ids=[job_id])[0]
     job = st.input["args"][0]
     n = 1
