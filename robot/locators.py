@@ -236,9 +236,6 @@ class PageLocators:
     def page(self) -> "Page":
         return _page_of(self.root)
 
-    def with_scopes(self, **scopes: "Locator") -> "PageLocators":
-        return PageLocators(self.root, self.spec.page, self.timeout_ms, {**self.scopes, **scopes})
-
     def candidates(self, key: str, under: Root | None = None) -> list["Locator"]:
         """Every locator of `key`, in order, built under `under` (default: the root)."""
         sel = self.spec.selector(key)
@@ -335,14 +332,3 @@ def _safe_url(page: "Page") -> str | None:
         return None
     return f"{u.scheme}://{u.netloc}{u.path}"
 
-
-def locators(root: Root, page_key: str, timeout_ms: int = DEFAULT_TIMEOUT_MS, **scopes: "Locator") -> PageLocators:
-    return PageLocators(root, page_key, timeout_ms, scopes or None)
-
-
-async def require(root: Root, page_key: str, selector_key: str, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> "Locator":
-    return await PageLocators(root, page_key, timeout_ms).require(selector_key)
-
-
-async def expect_ready(page: "Page", page_key: str, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
-    await PageLocators(page, page_key, timeout_ms).expect_ready()
