@@ -232,11 +232,16 @@ def register(app: typer.Typer) -> None:
     def handoff(job_id: str, code: str = typer.Argument(None, help="the verification code (2FA)"),
                 invoice: int = typer.Option(None, "--invoice", help="the invoice a person picked")) -> None:
         """Answer a waiting job: a 2FA code, or the invoice number it should use."""
-        from robot.errors import RobotError
-        from robot.jobs.handoff import submit_choice, submit_code
+        from robot.errors import InputError, RobotError
+        from robot.jobs.handoff import clean_code, submit_choice, submit_code
 
         if (code is None) == (invoice is None):
             _fail("give the CODE or --invoice N", 2)
+        if code is not None:
+            try:
+                clean_code(code)
+            except InputError as exc:
+                _fail(f"invalid input: {exc.message}", 2)
         settings = _settings()
         c = _client()
         try:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, SetWorkflowID
 
-from robot.errors import RobotError
+from robot.errors import InputError, RobotError
 from robot.jobs.models import Candidate
 from robot.logging import get_logger, register_secret
 
@@ -188,10 +188,16 @@ def _question(client: "DBOSClient", job_id: str, kind: str) -> dict[str, Any]:
     return q
 
 
-def submit_code(client: "DBOSClient", settings: "Settings", job_id: str, code: str) -> None:
+def clean_code(code: str) -> str:
+    """The code without spaces; InputError naming the field "code" (never echoing it)."""
     code = code.strip().replace(" ", "")
     if not code.isdigit() or not 4 <= len(code) <= 10:
-        raise HandoffError("a verification code is 4 to 10 digits")
+        raise InputError("code", "a verification code is 4 to 10 digits")
+    return code
+
+
+def submit_code(client: "DBOSClient", settings: "Settings", job_id: str, code: str) -> None:
+    code = clean_code(code)
     q = _question(client, job_id, "2fa")
     client.send(q["to"], seal(settings, code), q["topic"])
 

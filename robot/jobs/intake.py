@@ -128,14 +128,17 @@ def create_app(settings: "Settings") -> FastAPI:
 
     @app.post("/jobs/{job_id}/handoff", status_code=202, dependencies=[Depends(api_key)])
     async def handoff(job_id: str, body: Handoff) -> Any:
-        from robot.jobs.handoff import HandoffError, submit_choice, submit_code
+        from robot.errors import InputError
+        from robot.jobs.handoff import HandoffError, clean_code, submit_choice, submit_code
 
         if (body.code is None) == (body.invoice is None):
             return JSONResponse(status_code=422, content={"detail": [
                 {"field": "code", "rule": "give exactly one of code or invoice"}]})
-        if body.code is not None and not (body.code.strip().isdigit() and 4 <= len(body.code.strip()) <= 10):
-            return JSONResponse(status_code=422, content={"detail": [
-                {"field": "code", "rule": "a verification code is 4 to 10 digits"}]})
+        try:
+            if body.code is not None:
+                clean_code(body.code)
+        except InputError as exc:
+            return JSONResponse(status_code=422, content={"detail": [{"field": exc.field, "rule": exc.rule}]})
         try:
             if body.code is not None:
                 await asyncio.to_thread(submit_code, client(), settings, job_id, body.code)

@@ -47,6 +47,9 @@ def test_code_handed_over_from_another_process(tmp_path: Path, mock_jobber: Any,
         code = sms[-1]["code"]
         bad = env.run_cli("handoff", job_id, "--invoice", "2001")
         assert bad.returncode == 1 and "verification code" in bad.stderr
+        typo = env.run_cli("handoff", job_id, "12ab56")  # bad input: exit 2 naming the field, nothing sent
+        assert typo.returncode == 2 and "code: a verification code is 4 to 10 digits" in typo.stderr, typo.stderr
+        assert env.job(job_id).status == "waiting_for_2fa"
         r = env.run_cli("handoff", job_id, code)
         assert r.returncode == 0, r.stderr
 
