@@ -25,6 +25,8 @@ from robot.logging import register_secret
 MERCHANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BASE32_RE = re.compile(r"^[A-Z2-7]{16,}=*$")
+#: Changing one of these means the stored browser session belongs to another sign-in.
+SIGN_IN_FIELDS = frozenset({"jobber_email", "jobber_password", "totp_seed", "two_factor", "jobber_url"})
 
 
 class TwoFactorMode(str, Enum):
@@ -214,15 +216,18 @@ class Vault:
     def update(self, merchant: str, **changes: Any) -> MerchantCredentials:
         current = self.get(merchant)
         data = self._dump(current)
-        data.update({k: v for k, v in changes.items() if v is not None})
+        changes = {k: v for k, v in changes.items() if v is not None}  # None: not given, keep
+        data.update(changes)
         try:
             creds = MerchantCredentials.model_validate(data)
         except ValidationError as exc:
             err = exc.errors(include_input=False)[0]
             raise InputError(".".join(str(p) for p in err["loc"]) or "merchant", err["msg"]) from None
         self.put(creds)
-        if "jobber_password" in changes or "totp_seed" in changes or "jobber_email" in changes:
-            self.clear_storage_state(merchant)  # a new login means the old session is stale
+        if changes.keys() & SIGN_IN_FIELDS:
+            # a new login (or another site) makes the old session stale; a new gateway key does
+            # not, and keeping the session spares a handoff merchant a 2FA code
+            self.clear_storage_state(merchant)
         return creds
 
     def remove(self, merchant: str) -> None:

@@ -64,6 +64,17 @@ def test_password_update_is_one_call_and_drops_the_stale_session(tmp_path: Path)
     assert vault.load_storage_state("acme") is None
 
 
+def test_new_gateway_key_keeps_the_session(tmp_path: Path) -> None:
+    """Only sign-in changes drop the stored session (a handoff merchant would need a person's code)."""
+    vault = _vault(tmp_path)
+    vault.put(_creds())
+    vault.save_storage_state("acme", {"cookies": []})
+    vault.update("acme", jobber_email=None, jobber_url=None,  # what the CLI passes for options not given
+                 gateway={"merchant_id": "acme", "api_key": "sk_test_new"})
+    assert vault.get("acme").gateway.api_key.get_secret_value() == "sk_test_new"  # type: ignore[union-attr]
+    assert vault.load_storage_state("acme") == {"cookies": []}
+
+
 def test_bad_input_names_the_field_and_changes_nothing(tmp_path: Path) -> None:
     vault = _vault(tmp_path)
     vault.put(_creds())
