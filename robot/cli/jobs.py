@@ -80,11 +80,14 @@ def jobs_list(status: str = typer.Option(None, "--status", help="queued, running
     """Recent jobs: status, merchant, kind, age, outcome, step reached, flags."""
     from rich.table import Table
 
+    from robot.errors import InputError
     from robot.jobs.store import list_jobs
 
     c = _client()
     try:
         rows = list_jobs(c, status=status, merchant=merchant, limit=limit)
+    except InputError as exc:
+        _fail(f"invalid input: --{exc.message}", 2)
     finally:
         c.destroy()
     if json_output:

@@ -17,13 +17,13 @@ import hmac
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from robot.jobs.models import _UNION_TAGS, Job
-from robot.jobs.store import JobView
+from robot.jobs.store import JobStatus, JobView
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -112,7 +112,8 @@ def create_app(settings: "Settings") -> FastAPI:
         return JSONResponse(status_code=202 if created else 200, content=body.model_dump())
 
     @app.get("/jobs", response_model=list[JobView], dependencies=[Depends(api_key)])
-    async def list_jobs(status: str | None = None, merchant: str | None = None, limit: int = 50) -> Any:
+    async def list_jobs(status: JobStatus | None = None, merchant: str | None = None,
+                        limit: int = Query(50, ge=1)) -> Any:
         from robot.jobs.store import list_jobs as _list
 
         return await asyncio.to_thread(_list, client(), status=status, merchant=merchant, limit=min(limit, 500))

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from robot.errors import RobotError
+from robot.errors import InputError, RobotError
 from robot.jobs.flags import all_flags, flags_of
 from robot.jobs.models import JobResult
 from robot.jobs.queue import QUEUE, WORKFLOW
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
+
+JobStatus = Literal["queued", "running", "waiting_for_2fa", "waiting_for_confirmation", "finished", "failed",
+                   "cancelled"]
+STATUSES: tuple[str, ...] = get_args(JobStatus)
 
 _NO_MONEY_MOVED = {"needs_2fa", "needs_confirmation", "access_failed", "unavailable", "refused",
                    "declined", "cancelled", "timed_out", "dry_run"}
@@ -117,6 +121,10 @@ def get_job(client: "DBOSClient", job_id: str) -> JobView:
 
 def list_jobs(client: "DBOSClient", *, status: str | None = None, merchant: str | None = None,
               limit: int = 50) -> list[JobView]:
+    if status is not None and status not in STATUSES:
+        raise InputError("status", f"one of {', '.join(STATUSES)}")
+    if limit < 1:
+        raise InputError("limit", "at least 1")
     # (attribute filters are Postgres-only in DBOS: merchant and status are filtered here)
     rows = client.list_workflows(name=WORKFLOW, sort_desc=True, limit=None if (status or merchant) else limit)
     flagged = all_flags(client)

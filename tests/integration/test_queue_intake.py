@@ -87,6 +87,12 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
                 assert any(f == field or f.startswith(field) for f in fields), (field, r.json())
                 assert VISA not in r.text
             assert _job_count(env) == 0, "a refused payload must not be enqueued"
+            # a bad job-list query: 422 naming the parameter (the CLI: exit 2), not a silent empty list
+            for params, field in (({"status": "done"}, "status"), ({"limit": 0}, "limit")):
+                r = http.get("/jobs", params=params, headers=good)
+                assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+            bad_list = env.run_cli("jobs", "list", "--status", "done")
+            assert bad_list.returncode == 2 and "--status: one of queued" in bad_list.stderr, bad_list.stderr
 
             # enqueue with an idempotency key; replay → the same job, nothing new
             r1 = http.post("/jobs", json=CHARGE_1042, headers={**good, "Idempotency-Key": "pos-order-77"})
