@@ -71,8 +71,11 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
         try:
             result = await handle.get_result()
         except Exception as exc:  # noqa: BLE001 - the workflow raised (a bug) or was cancelled
+            from robot.logging import redact_text
+
+            # an unexpected error's text may quote a page, a password or a card number: masked
             result = JobResult(job_id=jid, kind=job.kind, merchant=job.merchant, outcome=Outcome.failed,
-                               message=f"the job ended with {type(exc).__name__}: {str(exc)[:300]}",
+                               message=f"the job ended with {type(exc).__name__}: {redact_text(str(exc)[:300])}",
                                error_code=type(exc).__name__)
         return result
     finally:

@@ -16,6 +16,7 @@ from robot.errors import InputError, RobotError
 from robot.jobs.flags import all_flags, flags_of
 from robot.jobs.models import JobResult
 from robot.jobs.queue import QUEUE, WORKFLOW
+from robot.logging import redact_text
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -94,7 +95,7 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True, flags: list[str]
         age_seconds=round(time.time() - st.created_at / 1000, 1) if st.created_at else None,
         step=step_event, waiting_for=handoff, executor=st.executor_id,
         flags=flags if flags is not None else flags_of(client, st.workflow_id),
-        error=(f"{type(st.error).__name__}: {st.error}" if st.error is not None else None),
+        error=(f"{type(st.error).__name__}: {redact_text(str(st.error))}" if st.error is not None else None),
     )
     if result is not None:
         v.result = result

@@ -1,0 +1,30 @@
+"""Job views never show a card number from a crashed job's exception text."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from robot.jobs.store import view
+
+
+class _NoEvents:
+    """Stands in for DBOSClient (the library), with no events and no steps."""
+
+    def get_event(self, *_a: Any, **_k: Any) -> None:
+        return None
+
+    def list_workflow_steps(self, _wf: str) -> list[Any]:
+        return []
+
+    def list_workflows(self, **_k: Any) -> list[Any]:
+        return []
+
+
+def test_a_failed_jobs_error_text_is_masked() -> None:
+    st = SimpleNamespace(workflow_id="job-1", status="ERROR", attributes={"merchant": "acme", "kind": "charge"},
+                         input=None, output=None, error=RuntimeError("page said: card 4111 1111 1111 1111 refused"),
+                         created_at=None, updated_at=None, executor_id="w1")
+    v = view(_NoEvents(), st)
+    assert v.status == "failed" and v.error is not None and v.error.startswith("RuntimeError: page said")
+    assert "4111 1111 1111 1111" not in v.error and "[CARD]" in v.error
