@@ -8,6 +8,8 @@
   encrypted in the vault, so most jobs need neither the password nor 2FA.
 - A dead session (sent to /login, or the app's 401 sending it there) is renewed by signing in
   again, once per job; a second time in the same job is `SessionExpired`.
+- A password Jobber refused is never submitted again, by any worker, until `merchants update`
+  changes it (the vault remembers a keyed hash of it): repeated tries would lock the account.
 - Contexts idle longer than `settings.session_idle_seconds` are closed (`close_idle`, also run
   whenever a job starts). A crashed or disconnected browser is relaunched on the next job.
 - Each job records a Playwright trace chunk; it is kept (scrubbed) only when the job fails,
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from robot.errors import RobotError, SessionExpired
+from robot.errors import BadCredentials, RobotError, SessionExpired
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
@@ -203,6 +205,12 @@ class SessionPool:
     # --- signing in -----------------------------------------------------------------------
     async def _login(self, sess: MerchantSession, reason: str) -> LoginResult:
         log = get_logger("sessions", merchant=sess.merchant, job=sess.job_id, step="login")
+        sess.creds = self.vault.get(sess.merchant)  # `merchants update` may have run since the context opened
+        refused_at = self.vault.password_refused_at(sess.creds)
+        if refused_at is not None:
+            # never submit a refused password again: repeated tries lock the Jobber account
+            raise BadCredentials(f"Jobber refused the stored e-mail or password at {refused_at}; not trying it "
+                                 f"again. Update it with `jobber-robot merchants update {sess.merchant} --password`")
         log.info("signing in", reason=reason)
         result = await login(
             sess.page, sess.creds, code_provider=self.code_provider, totp=self.totp,
@@ -216,6 +224,8 @@ class SessionPool:
             self.vault.save_storage_state(sess.merchant, await sess.context.storage_state())
         else:
             log.warning("sign-in failed", outcome=result.outcome.value)
+            if result.outcome is LoginOutcome.bad_credentials:
+                self.vault.mark_password_refused(sess.creds)
         raise_for_outcome(result)
         return result
 

@@ -7,6 +7,8 @@ A wrong key is refused before anything is written, so a typo cannot destroy the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -154,6 +156,7 @@ class Vault:
         self.path = path
         self.sessions_dir = sessions_dir
         self._fernet = Fernet(key)
+        self._fernet_key = key
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Vault":
@@ -236,6 +239,7 @@ class Vault:
             raise VaultError(f"no merchant {merchant!r} in the vault")
         self._write(doc)
         self.clear_storage_state(merchant)
+        self._refused_path(merchant).unlink(missing_ok=True)
 
     # --- browser storage state (cookies, remembered device) ------------------------------
     def _state_path(self, merchant: str) -> Path:
@@ -262,3 +266,28 @@ class Vault:
 
     def clear_storage_state(self, merchant: str) -> None:
         self._state_path(merchant).unlink(missing_ok=True)
+
+    # --- a password Jobber refused ---------------------------------------------------------
+    # Jobber locks an account after a few wrong passwords, so once it refuses the stored one no
+    # worker (in any process, after any restart) submits that same password again: only a
+    # changed e-mail or password (`merchants update`) is tried. The file holds a keyed hash of
+    # what was refused, never the password.
+    def _refused_path(self, merchant: str) -> Path:
+        return self._state_path(merchant).with_suffix(".refused")
+
+    def _sign_in_hash(self, creds: MerchantCredentials) -> str:
+        text = f"{creds.jobber_email}\0{creds.jobber_password.get_secret_value()}".encode()
+        return hmac.new(self._fernet_key, text, hashlib.sha256).hexdigest()
+
+    def mark_password_refused(self, creds: MerchantCredentials) -> None:
+        doc = {"hash": self._sign_in_hash(creds), "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        _write_private(self._refused_path(creds.merchant), json.dumps(doc).encode())
+
+    def password_refused_at(self, creds: MerchantCredentials) -> str | None:
+        """When Jobber refused exactly these credentials, or None (never, or changed since)."""
+        path = self._refused_path(creds.merchant)
+        try:
+            doc = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return doc.get("at") if doc.get("hash") == self._sign_in_hash(creds) else None

@@ -12,7 +12,7 @@ from robot.errors import BadCredentials, LockedOut, TwoFactorRequired
 from robot.login import LoginOutcome, login, raise_for_outcome
 from robot.twofactor import PromptCodeProvider, TotpCodes
 from tests.integration.robot_world import FixedCode, OutboxCodes, World, world  # noqa: F401
-from tests.plugin_mock_jobber import DEMO_EMAIL, SMS_EMAIL, form_token
+from tests.plugin_mock_jobber import DEMO_EMAIL, DEMO_PASSWORD, SMS_EMAIL, form_token
 
 
 def _wrong_password_posts(world: World, n: int) -> httpx.Response:
@@ -52,6 +52,26 @@ async def test_wrong_password_is_bad_credentials_after_exactly_one_attempt(world
     assert "wrong-password-1" not in str(info.value)
     acc = world.account()
     assert acc["failed_logins"] == 1 and acc["locked_until"] is None
+
+
+async def test_refused_password_is_not_tried_again_by_later_jobs_until_updated(world: World) -> None:
+    world.add(jobber_password="wrong-password-2")
+    async with world.pool() as pool:
+        with pytest.raises(BadCredentials):
+            async with pool.job("acme", "badpw-1"):
+                pass
+    # later jobs, in another worker too: the same password is not submitted (it would lock the account)
+    for job in ("badpw-2", "badpw-3"):
+        async with world.pool() as pool:
+            with pytest.raises(BadCredentials, match="merchants update acme --password"):
+                async with pool.job("acme", job):
+                    pass
+    assert world.account()["failed_logins"] == 1
+    assert b"wrong-password-2" not in (world.settings.sessions_dir / "acme.refused").read_bytes()
+    world.vault.update("acme", jobber_password=DEMO_PASSWORD)  # the support fix
+    async with world.pool() as pool, pool.job("acme", "fixed") as sess:
+        assert sess.last_login is not None and sess.last_login.ok
+    assert world.account()["failed_logins"] == 0
 
 
 async def test_lockout_is_reported_with_its_time(world: World) -> None:
