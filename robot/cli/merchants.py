@@ -98,9 +98,14 @@ def list_() -> None:
 def show(merchant: str) -> None:
     """Show one merchant's settings (secrets only as 'stored')."""
     try:
-        s = _vault().get(merchant).summary()
+        vault = _vault()
+        creds = vault.get(merchant)
+        s = creds.summary()
+        refused_at = vault.password_refused_at(creds)
     except RobotError as exc:
         _fail(exc)
+    if refused_at:  # the robot will not sign in until the password is updated
+        s["password"] = f"refused by Jobber at {refused_at}: `merchants update {merchant} --password`"
     table = Table("field", "value", show_header=False)
     for k, v in s.items():
         table.add_row(k, v)

@@ -68,6 +68,7 @@ async def test_refused_password_is_not_tried_again_by_later_jobs_until_updated(w
                     pass
     assert world.account()["failed_logins"] == 1
     assert b"wrong-password-2" not in (world.settings.sessions_dir / "acme.refused").read_bytes()
+    assert world.vault.password_refused_at(world.vault.get("acme"))  # `merchants show` says so
     world.vault.update("acme", jobber_password=DEMO_PASSWORD)  # the support fix
     async with world.pool() as pool, pool.job("acme", "fixed") as sess:
         assert sess.last_login is not None and sess.last_login.ok
