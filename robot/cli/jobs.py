@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -57,15 +59,27 @@ def _settings() -> Any:
         raise typer.Exit(2) from None
 
 
-def _client() -> Any:
-    from robot.jobs import dbos_app
-
-    return dbos_app.client(_settings())
-
-
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[red]{message}[/red]")
     raise typer.Exit(code)
+
+
+@contextmanager
+def _store() -> Iterator[Any]:
+    """A job-store client for one command. A RobotError ends the command with its message: exit 2
+    for bad input (an option's InputError), 1 otherwise."""
+    from robot.errors import InputError, RobotError
+    from robot.jobs import dbos_app
+
+    c = dbos_app.client(_settings())
+    try:
+        yield c
+    except InputError as exc:
+        _fail(f"invalid input: --{exc.message}", 2)
+    except RobotError as exc:
+        _fail(exc.message)
+    finally:
+        c.destroy()
 
 
 jobs_app = typer.Typer(help="List and steer queued jobs.", no_args_is_help=True)
@@ -80,22 +94,17 @@ def jobs_list(status: str = typer.Option(None, "--status", help="queued, running
     """Recent jobs: status, merchant, kind, age, outcome, step reached, flags."""
     from rich.table import Table
 
-    from robot.errors import InputError
     from robot.jobs.store import list_jobs
 
-    c = _client()
-    try:
+    with _store() as c:
         rows = list_jobs(c, status=status, merchant=merchant, limit=limit)
-    except InputError as exc:
-        _fail(f"invalid input: --{exc.message}", 2)
-    finally:
-        c.destroy()
     if json_output:
         print(json.dumps([r.model_dump(mode="json", exclude={"result"}) for r in rows], indent=1))
         return
-    t = Table("status", "merchant", "kind", "age", "outcome", "step", "flags")
+    t = Table()
     t.add_column("job", no_wrap=True, min_width=24)
-    t.columns.insert(0, t.columns.pop())
+    for name in ("status", "merchant", "kind", "age", "outcome", "step", "flags"):
+        t.add_column(name)
     for r in rows:
         age = f"{int(r.age_seconds or 0)} s" if (r.age_seconds or 0) < 120 else f"{int((r.age_seconds or 0) // 60)} min"
         flags = ", ".join(f.split(" — ", 1)[0] for f in r.flags)  # the full text: `jobs show`
@@ -107,16 +116,10 @@ def jobs_list(status: str = typer.Option(None, "--status", help="queued, running
 @jobs_app.command("show")
 def jobs_show(job_id: str, json_output: bool = typer.Option(False, "--json")) -> None:
     """One job: status, steps with times, what it waits for, outcome, flags, result, artifacts."""
-    from robot.errors import RobotError
     from robot.jobs.store import get_job
 
-    c = _client()
-    try:
+    with _store() as c:
         v = get_job(c, job_id)
-    except RobotError as exc:
-        _fail(exc.message)
-    finally:
-        c.destroy()
     if json_output:
         print(v.model_dump_json(indent=1))
         return
@@ -147,32 +150,20 @@ def jobs_show(job_id: str, json_output: bool = typer.Option(False, "--json")) ->
 def jobs_retry(job_id: str) -> None:
     """Resume a failed/cancelled job (finished stages are not run again), or enqueue again a job that
     finished without moving money (needs_2fa, needs_confirmation, unavailable, ...)."""
-    from robot.errors import RobotError
     from robot.jobs.store import retry
 
-    c = _client()
-    try:
+    with _store() as c:
         new_id = retry(c, job_id)
-    except RobotError as exc:
-        _fail(exc.message)
-    finally:
-        c.destroy()
     out.print(new_id)
 
 
 @jobs_app.command("cancel")
 def jobs_cancel(job_id: str) -> None:
     """Cancel a queued or running job (a running one stops at its next stage)."""
-    from robot.errors import RobotError
     from robot.jobs.store import cancel
 
-    c = _client()
-    try:
+    with _store() as c:
         v = cancel(c, job_id)
-    except RobotError as exc:
-        _fail(exc.message)
-    finally:
-        c.destroy()
     out.print(f"{v.job_id} {v.status}")
 
 
@@ -204,9 +195,8 @@ def register(app: typer.Typer) -> None:
 
         from robot.jobs import dbos_app
         from robot.jobs.worker import run_worker
-        from robot.logging import configure_logging
-
         from robot.errors import RobotError
+        from robot.logging import configure_logging
 
         settings = _settings()
         configure_logging(settings, console_level=settings.log_level)  # a service: show its steps
@@ -235,7 +225,7 @@ def register(app: typer.Typer) -> None:
     def handoff(job_id: str, code: str = typer.Argument(None, help="the verification code (2FA)"),
                 invoice: int = typer.Option(None, "--invoice", help="the invoice a person picked")) -> None:
         """Answer a waiting job: a 2FA code, or the invoice number it should use."""
-        from robot.errors import InputError, RobotError
+        from robot.errors import InputError
         from robot.jobs.handoff import clean_code, submit_choice, submit_code
 
         if (code is None) == (invoice is None):
@@ -245,15 +235,9 @@ def register(app: typer.Typer) -> None:
                 clean_code(code)
             except InputError as exc:
                 _fail(f"invalid input: {exc.message}", 2)
-        settings = _settings()
-        c = _client()
-        try:
+        with _store() as c:
             if code is not None:
-                submit_code(c, settings, job_id, code)
+                submit_code(c, _settings(), job_id, code)
             else:
                 submit_choice(c, job_id, int(invoice))
-        except RobotError as exc:
-            _fail(exc.message)
-        finally:
-            c.destroy()
         out.print(f"handed over to {job_id}")
