@@ -17,16 +17,6 @@ from tests.reliability.queue_env import make_env, reset_world
 SMS_EMAIL = "sms@bravo.test"
 
 
-def _stored_values(env: Any) -> str:
-    c = env.client
-    parts: list[str] = []
-    for st in c.list_workflows():
-        parts += [repr(st.input), repr(st.output), repr(st.error)]
-        parts += [repr(s) for s in c.list_workflow_steps(st.workflow_id)]
-        parts += [repr(c.get_event(st.workflow_id, k, timeout_seconds=0)) for k in ("status", "step", "handoff")]
-    return "\n".join(parts)
-
-
 def test_code_handed_over_from_another_process(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
     reset_world(mock_jobber, world_sandbox)
     env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=120)
@@ -56,7 +46,7 @@ def test_code_handed_over_from_another_process(tmp_path: Path, mock_jobber: Any,
         done = env.wait_job(job_id, timeout=90, watch=[worker])
         assert done.status == "finished" and done.outcome == "succeeded", done.message
         assert mock_jobber.admin.invoice(2001, SMS_EMAIL)["balance"] == "0.00"
-        assert code not in _stored_values(env), "the code must be stored encrypted only"
+        assert code not in env.stored_values(), "the code must be stored encrypted only"
 
         listed = json.loads(env.run_cli("jobs", "list", "--json").stdout)
         assert any(j["job_id"] == job_id and j["outcome"] == "succeeded" for j in listed)

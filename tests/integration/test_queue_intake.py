@@ -39,18 +39,6 @@ def _job_count(env: Any) -> int:
     return len(env.client.list_workflows(name="jobber.job", load_input=False, load_output=False))
 
 
-def _all_stored_values(env: Any) -> str:
-    """Everything DBOS stored, decoded: inputs, outputs, errors, step outputs, events."""
-    c = env.client
-    parts: list[str] = []
-    for st in c.list_workflows():
-        parts += [repr(st.input), repr(st.output), repr(st.error), repr(st.attributes)]
-        parts += [repr(s) for s in c.list_workflow_steps(st.workflow_id)]
-        for key in ("status", "step", "handoff"):
-            parts.append(repr(c.get_event(st.workflow_id, key, timeout_seconds=0)))
-    return "\n".join(parts)
-
-
 def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
     reset_world(mock_jobber, world_sandbox)
     env = make_env(tmp_path, mock_jobber, world_sandbox)
@@ -165,7 +153,7 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
     assert mock_jobber.admin.invoice(1042)["balance"] == "0.00"
     # no card number anywhere in the job store: not in the file, not in any decoded value
     data = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("jobs.sqlite*"))
-    stored = _all_stored_values(env)
+    stored = env.stored_values()
     for number in (VISA, "4242424242424242"):
         assert number.encode() not in data
         assert number not in stored

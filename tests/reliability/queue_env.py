@@ -104,6 +104,16 @@ class RobotEnv:
 
         return get_job(self.client, job_id)
 
+    def stored_values(self) -> str:
+        """Everything DBOS stored, decoded: inputs, outputs, errors, attributes, step outputs, events."""
+        c = self.client
+        parts: list[str] = []
+        for st in c.list_workflows():
+            parts += [repr(st.input), repr(st.output), repr(st.error), repr(st.attributes)]
+            parts += [repr(s) for s in c.list_workflow_steps(st.workflow_id)]
+            parts += [repr(c.get_event(st.workflow_id, k, timeout_seconds=0)) for k in ("status", "step", "handoff")]
+        return "\n".join(parts)
+
     def wait_job(self, job_id: str, until: Callable[[Any], bool] | None = None, timeout: float = 120,
                  watch: list[subprocess.Popen[bytes]] | None = None) -> Any:
         """Poll the job until `until(view)` (default: finished, failed or cancelled)."""
