@@ -290,3 +290,27 @@ def test_reset_with_inline_scenario(jobber: MockJobber) -> None:
 def test_clock_set(jobber: MockJobber) -> None:
     assert jobber.admin.clock(set="2030-01-01T00:00:00Z").startswith("2030-01-01T00:00")
     assert jobber.admin.clock(advance_seconds=3600).startswith("2030-01-01T01:00")
+
+
+@pytest.mark.parametrize("body", [{"latency_ms": "abc"}, {"latency_ms": -5}, {"error_rate": 2}, {"error_rate": "0.5"},
+                                  {"require_2fa": "yes"}, {"force_logout": 1}, {"layout_variant": "v2"}, {"nope": 1}])
+def test_bad_fault_is_refused_and_changes_nothing(jobber: MockJobber, jobber_api: httpx.Client,
+                                                  body: dict[str, object]) -> None:
+    before = jobber.admin.get("/_mock/faults").json()
+    sessions = jobber.admin.state()["sessions"]
+    r = jobber.admin.post("/_mock/faults", json={**body, "force_logout": True} if "force_logout" not in body else body)
+    assert r.status_code == 422 and r.json()["error"]
+    assert jobber.admin.get("/_mock/faults").json() == before
+    assert jobber.admin.state()["sessions"] == sessions  # the log-out in the same body did not happen
+    assert jobber_api.get("/api/me").status_code == 200  # the site still answers
+
+
+def test_bad_clock_change_is_refused_and_changes_nothing(jobber: MockJobber) -> None:
+    from fixtures.jobber_site.clock import parse_iso
+
+    now = parse_iso(jobber.admin.clock())
+    for body in ({"advance_seconds": "3600"}, {"advance_seconds": True}, {"set": "not a date"},
+                 {"set": "2030-01-01T00:00:00Z", "advance_seconds": "x"}):
+        r = jobber.admin.post("/_mock/clock", json=body)
+        assert r.status_code == 422, body
+        assert abs((parse_iso(jobber.admin.clock()) - now).total_seconds()) < 60, body  # not moved
