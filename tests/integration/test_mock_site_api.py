@@ -184,6 +184,10 @@ def test_unknown_ids_and_csrf(jobber: MockJobber, jobber_api: httpx.Client) -> N
     assert jobber_api.post("/api/payments/9999/refunds", json={"amount": "1"}).status_code == 404
     assert jobber_api.get("/api/clients/9999").status_code == 404
     assert jobber_api.get("/api/quotes/9999").status_code == 404
+    huge = 2**64  # past SQLite's integers: still just an unknown id, not a 500
+    assert jobber_api.get(f"/api/invoices/{huge}").json() == {"error": "not_found"}
+    assert _pay(jobber_api, huge, "1.00").status_code == 404
+    assert jobber_api.delete(f"/api/payments/{huge}").status_code == 404
     # the other account's invoice is invisible
     sam = next(i for i in jobber.admin.account("sms@bravo.test")["invoices"])
     assert jobber_api.get(f"/api/invoices/{sam['id']}").status_code == 404
