@@ -58,6 +58,8 @@ def playwright_chromium() -> Path | None:
 
 
 def find_browser(explicit: Path | str | None = None) -> Path:
+    """The Chromium to launch: `explicit` (settings) when given, else Playwright's own, else the
+    system one. A path that does not exist is an error, not a silent fall-back to another browser."""
     if explicit:
         path = Path(explicit)
         if path.exists():

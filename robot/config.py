@@ -18,6 +18,8 @@ ENV_PREFIX = "JOBBER_ROBOT_"
 
 
 class Settings(BaseSettings):
+    """Every setting of the robot; each field is JOBBER_ROBOT_<NAME> in the environment or `.env`."""
+
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
         env_file=".env",
@@ -127,4 +129,5 @@ def load_settings(**overrides: object) -> Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The process's settings, read and validated once (the CLI fails at start, not mid-job)."""
     return load_settings()

@@ -127,6 +127,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def load_key(settings: Any) -> bytes:
+    """The vault key: JOBBER_ROBOT_CREDENTIAL_KEY, else the key file (made 0600 on first use,
+    but never when a vault already exists: a new key would not open it)."""
     if settings.credential_key is not None:
         key = settings.credential_key.get_secret_value().encode()
     else:
