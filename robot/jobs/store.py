@@ -83,7 +83,7 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True, flags: list[str]
     if (merchant is None or kind is None) and isinstance(st.input, dict) and st.input.get("args"):
         job = st.input["args"][0]
         merchant, kind = getattr(job, "merchant", None), getattr(job, "kind", None)
-    status_event = step_event = handoff = None
+    status_event = handoff = None
     step_event = client.get_event(st.workflow_id, "step", timeout_seconds=0)
     if st.status == "PENDING" or detail:
         status_event = client.get_event(st.workflow_id, "status", timeout_seconds=0)

@@ -18,6 +18,7 @@ settings, vault and the shared SessionPool.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,10 +46,12 @@ class Runtime:
     tasks: dict[str, Any] = field(default_factory=dict)     # job id → its asyncio task
     handoff_timed_out: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self._idle = asyncio.Event()
+        self._idle.set()
+
     async def wait_idle(self, timeout: float) -> bool:
         """Wait (on job completion, not a fixed sleep) until no job runs here; False on timeout."""
-        import asyncio
-
         if not self.active:
             return True
         try:
@@ -57,15 +60,7 @@ class Runtime:
             return False
         return True
 
-    def __post_init__(self) -> None:
-        import asyncio
-
-        self._idle = asyncio.Event()
-        self._idle.set()
-
     def started(self, job_id: str) -> None:
-        import asyncio
-
         self.active.add(job_id)
         task = asyncio.current_task()
         if task is not None:
@@ -82,8 +77,6 @@ class Runtime:
         """Stop the jobs still running here without recording an outcome: DBOS records nothing
         for a cancelled asyncio task, so each stays PENDING under this worker id and resumes from
         its last finished stage when a worker with this id starts again."""
-        import asyncio
-
         tasks = {j: t for j, t in self.tasks.items() if not t.done()}
         for t in tasks.values():
             t.cancel()
