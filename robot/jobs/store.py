@@ -113,11 +113,15 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True, flags: list[str]
     return v
 
 
-def get_job(client: "DBOSClient", job_id: str) -> JobView:
+def _find(client: "DBOSClient", job_id: str) -> Any:
     found = client.list_workflows(workflow_ids=[job_id])
     if not found or found[0].name != WORKFLOW:
         raise JobNotFound(f"no job {job_id}", job=job_id)
-    return view(client, found[0])
+    return found[0]
+
+
+def get_job(client: "DBOSClient", job_id: str) -> JobView:
+    return view(client, _find(client, job_id))
 
 
 def list_jobs(client: "DBOSClient", *, status: str | None = None, merchant: str | None = None,
@@ -157,12 +161,18 @@ def cancel(client: "DBOSClient", job_id: str) -> JobView:
 
 
 def retry(client: "DBOSClient", job_id: str) -> str:
-    """Run a job again. A failed or cancelled job resumes under its own id (finished stages are
-    not run again; gateway keys stay the same). A finished job whose outcome moved no money
+    """Run a job again. A cancelled job, or one that crashed its worker too often, resumes under its
+    own id (finished stages are not run again; gateway keys stay the same); one whose workflow
+    raised cannot be resumed and is refused. A finished job whose outcome moved no money
     (needs_2fa, needs_confirmation, unavailable, ...) is enqueued again as a new job."""
     from robot.jobs.queue import enqueue
 
-    v = get_job(client, job_id)
+    st = _find(client, job_id)
+    v = view(client, st)
+    if st.status == "ERROR":
+        # DBOS does not run a workflow that ended in an error again (resume leaves it as it is)
+        raise RobotError(f"job {job_id} ended with an error ({v.error}) and cannot be resumed; check it with "
+                         f"`jobs show {job_id}` and the gateway (reference {job_id}:gateway) before charging again")
     if v.status in ("failed", "cancelled"):
         client.resume_workflow(job_id, queue_name=QUEUE)
         return job_id
@@ -179,7 +189,6 @@ def retry(client: "DBOSClient", job_id: str) -> str:
                          f"money may have moved (gateway reference {job_id}:gateway); it is not run again as a "
                          f"new job. Look the reference up at the gateway; `jobber-robot reconcile -m "
                          f"{v.merchant} --repair` records it in Jobber if it moved")
-    st = client.list_workflows(workflow_ids=[job_id])[0]
     job = st.input["args"][0]
     n = 1
     existing = {w.workflow_id for w in client.list_workflows(workflow_id_prefix=f"{job_id}-r", load_input=False,
