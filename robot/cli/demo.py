@@ -28,17 +28,12 @@ DEMO_GATEWAY_KEY = "sk_test_acme"  # the sandbox's demo merchant key (fixtures/g
 
 
 def _env_for(data_dir: Path, jobber_url: str, gateway_url: str) -> dict[str, str]:
-    from robot.vault import generate_key
-
-    key_file = data_dir / "demo.key"
-    if not key_file.exists():
-        key_file.write_text(generate_key())
-        key_file.chmod(0o600)
     return {
         "JOBBER_ROBOT_DATA_DIR": str(data_dir / "robot"),
         "JOBBER_ROBOT_JOBBER_URL": jobber_url,
         "JOBBER_ROBOT_GATEWAY_URL": gateway_url,
-        "JOBBER_ROBOT_CREDENTIAL_KEY": key_file.read_text().strip(),
+        # the vault makes this key file (0600, atomically) on first use, like on a real install
+        "JOBBER_ROBOT_CREDENTIAL_KEY_FILE": str(data_dir / "demo.key"),
     }
 
 
@@ -77,7 +72,7 @@ def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = 
         site.admin.reset("demo")
         sandbox.admin.reset("demo")
         saved = {k: os.environ.get(k) for k in ("JOBBER_ROBOT_DATA_DIR", "JOBBER_ROBOT_JOBBER_URL",
-                                                   "JOBBER_ROBOT_GATEWAY_URL", "JOBBER_ROBOT_CREDENTIAL_KEY")}
+                                                   "JOBBER_ROBOT_GATEWAY_URL", "JOBBER_ROBOT_CREDENTIAL_KEY_FILE")}
         os.environ.update(_env_for(data_dir, site.url, sandbox.url))
         get_settings.cache_clear()
         try:
