@@ -123,8 +123,13 @@ def print_result(result: JobResult, *, json_output: bool, console: Console | Non
 
 def results_table(results: list[JobResult]) -> Table:
     t = Table(title="Demo results", title_justify="left")
-    for col in ("Job", "Kind", "Invoice", "Outcome", "Amount", "Gateway txn", "Balance after"):
-        t.add_column(col)
+    # ids may be cut on a narrow terminal; what a person checks (kind, outcome, money) may not
+    t.add_column("Job", overflow="ellipsis", max_width=14)
+    for col in ("Kind", "Invoice", "Outcome"):
+        t.add_column(col, no_wrap=True)
+    t.add_column("Amount", justify="right", no_wrap=True)
+    t.add_column("Gateway txn", overflow="ellipsis", max_width=14)
+    t.add_column("Balance after", justify="right", no_wrap=True)
     for r in results:
         t.add_row(r.job_id, r.kind, f"#{r.invoice}" if r.invoice else "—",
                   Text(r.outcome.value, style=STYLE.get(r.outcome, "white")),
