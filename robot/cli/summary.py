@@ -123,16 +123,16 @@ def print_result(result: JobResult, *, json_output: bool, console: Console | Non
 
 def results_table(results: list[JobResult]) -> Table:
     t = Table(title="Demo results", title_justify="left")
-    # ids may be cut on a narrow terminal; what a person checks (kind, outcome, money) may not
-    t.add_column("Job", overflow="ellipsis", max_width=14)
-    for col in ("Kind", "Invoice", "Outcome"):
-        t.add_column(col, no_wrap=True)
-    t.add_column("Amount", justify="right", no_wrap=True)
-    t.add_column("Gateway txn", overflow="ellipsis", max_width=14)
-    t.add_column("Balance after", justify="right", no_wrap=True)
+    # fits 80 columns: each job's panel above has its full ids and gateway transaction
+    t.add_column("Job", overflow="ellipsis", no_wrap=True, min_width=8, max_width=12)
+    t.add_column("Kind", overflow="fold")
+    t.add_column("Invoice", no_wrap=True, min_width=7)
+    t.add_column("Outcome", overflow="fold")
+    t.add_column("Amount", justify="right", no_wrap=True, min_width=10)
+    t.add_column("Balance", justify="right", no_wrap=True, min_width=10)
     for r in results:
         t.add_row(r.job_id, r.kind, f"#{r.invoice}" if r.invoice else "—",
                   Text(r.outcome.value, style=STYLE.get(r.outcome, "white")),
                   _money(r.amount_captured if r.amount_captured is not None else r.amount_requested),
-                  r.gateway_transaction_id or "—", _money(r.balance_after))
+                  _money(r.balance_after))
     return t
