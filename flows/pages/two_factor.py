@@ -40,7 +40,11 @@ class TwoFactorPage(SignInStep):
         await self.loc.expect_ready()
         if remember_device:
             await self.remember_this_device()
-        await (await self._el("code")).fill(code)
+        field = await self._el("code")
+        # the trace's screencast films the page and Jobber's code field is plain text: draw the
+        # code as dots, as a password field would, so no frame of the trace shows it
+        await field.evaluate("el => el.style.setProperty('-webkit-text-security', 'disc')")
+        await field.fill(code)
         submit = await self._el("submit")
         async with self.page.expect_navigation(wait_until="domcontentloaded",
                                                timeout=self.timeout_ms * 2) as nav:
