@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from robot.cli.console import err, out
-from robot.errors import RobotError
+from robot.errors import InputError, RobotError
 from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault, generate_key
 
 app = typer.Typer(help="Manage merchants' stored credentials (encrypted vault).", no_args_is_help=True)
@@ -38,12 +38,13 @@ def _secret(label: str, from_stdin: bool) -> str:
 
 
 def _fail(exc: Exception) -> None:
+    """Bad input exits 2 (like every command of the CLI), anything else 1."""
     if isinstance(exc, ValidationError):
         for e in exc.errors(include_input=False):
             err.print(f"[red]{'.'.join(str(p) for p in e['loc'])}: {e['msg']}[/red]")
-    else:
-        err.print(f"[red]{getattr(exc, 'message', str(exc))}[/red]")
-    raise typer.Exit(1)
+        raise typer.Exit(2)
+    err.print(f"[red]{getattr(exc, 'message', str(exc))}[/red]")
+    raise typer.Exit(2 if isinstance(exc, InputError) else 1)
 
 
 @app.command("keygen")
