@@ -61,16 +61,36 @@ def registered_secrets() -> frozenset[str]:
 
 
 def redact_text(text: str) -> str:
-    """Mask every registered secret and every Luhn-valid card-number run in `text`."""
+    """Mask every registered secret and every Luhn-valid card-number run in `text`.
+
+    Both are found on the original text and the overlapping spans merged, so a short secret
+    inside a card number (or a card number inside a password) cannot hide the rest of it.
+    """
+    spans: list[tuple[int, int, bool]] = []  # start, end, is_card
+    for m in _PAN_RE.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+            spans.append((m.start(), m.end(), True))
     pattern = _secret_re
     if pattern is not None:
-        text = pattern.sub(REDACTED, text)
-
-    def _mask_pan(m: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", m.group(0))
-        return "[CARD]" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else m.group(0)
-
-    return _PAN_RE.sub(_mask_pan, text)
+        spans.extend((m.start(), m.end(), False) for m in pattern.finditer(text))
+    if not spans:
+        return text
+    spans.sort()
+    merged: list[list[Any]] = []
+    for start, end, card in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] = merged[-1][2] or card
+        else:
+            merged.append([start, end, card])
+    out, last = [], 0
+    for start, end, card in merged:
+        out.append(text[last:start])
+        out.append("[CARD]" if card else REDACTED)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def redact_value(key: str | None, value: Any) -> Any:

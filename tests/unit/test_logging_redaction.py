@@ -44,3 +44,9 @@ def test_one_shot_console_shows_warnings_while_the_file_keeps_every_step(tmp_pat
     assert "invoice is past due" in console and "step started" not in console
     events = [json.loads(line)["event"] for line in (tmp_path / "logs" / "robot.jsonl").read_text().splitlines()]
     assert events == ["step started", "invoice is past due"]
+
+
+def test_a_short_secret_inside_a_card_number_does_not_unmask_the_rest() -> None:
+    register_secret("5105")  # e.g. a PIN-like secret that happens to start a card number
+    masked = redact_text("declined 5105 1051 0510 5100 for pw 5105!")
+    assert masked == "declined [CARD] for pw [REDACTED]!"
