@@ -24,6 +24,7 @@ from flows.common import (
     open_invoice,
 )
 from flows.pages.payment_row import details_match
+from robot.faultpoints import crash_point
 from robot.jobs.models import JobResult, Outcome
 from robot.money import Money, fmt
 
@@ -124,8 +125,12 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                                              f"({fmt(target.refundable)} refundable) and record it on Jobber payment "
                                              f"{target.payment_id} of invoice #{target.invoice}; nothing moved")
 
-    refund = await ctx.step("gateway", lambda: ctx.gateway.refund(target.txn_id, amount,
-                                                                  idempotency_key=ctx.key("gateway")))
+    async def _refund() -> Any:
+        refund = await ctx.gateway.refund(target.txn_id, amount, idempotency_key=ctx.key("gateway"))
+        crash_point("gateway:after_call")
+        return refund
+
+    refund = await ctx.step("gateway", _refund)
     draft.money_moved = True
     draft.set(amount_captured=refund.amount, gateway_status="refunded")
     draft.report["refund_id"] = refund.id
@@ -138,6 +143,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             if current.refunded >= target.jobber_refunded + refund.amount:
                 return True  # an earlier run recorded it
             await row.refund(refund.amount, None, details_text(refund.id, f"refund of {target.txn_id}", ctx.job_id))
+            crash_point("jobber:after_save")
             return False
 
     existed = await ctx.step("record", _record)

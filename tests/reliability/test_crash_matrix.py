@@ -1,5 +1,5 @@
-"""Crash matrix: kill -9 the worker at every stage boundary of a charge and inside its gateway and
-record stages, restart it, and check the money moved exactly once.
+"""Crash matrix: kill -9 the worker at every stage boundary of a charge (and of a refund) and inside
+their gateway and record stages, restart it, and check the money moved exactly once.
 
 For each crash point: a `jobber-robot worker` process runs with JOBBER_ROBOT_CRASH_AT=<point>
 and kills itself there (SIGKILL, no clean-up); a worker with the same id is started again
@@ -96,5 +96,45 @@ def test_direct_command_killed_mid_charge_is_adopted_by_a_worker(tmp_path: Path,
         assert done.status == "finished" and done.outcome == "succeeded", done.message
         assert done.executor == "w1"
         check_once(mock_jobber, world_sandbox, done.result)
+    finally:
+        env.stop_all()
+
+
+REFUND_POINTS = [f"{edge}:{stage}" for stage in stages("refund") for edge in ("before", "after")] + INSIDE
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("point", REFUND_POINTS)
+def test_refund_crash_and_resume(point: str, tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    """A $40 refund of the $150 charge, killed at `point` and resumed: the gateway shows one refund,
+    the Jobber payment one refund of $40, the invoice balance $40.00 (SQLite: the job store's
+    behaviour under kill -9 is what the charge matrix checks on both backends)."""
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox)
+    try:
+        charged = env.enqueue(CHARGE)
+        worker = env.worker("w0")
+        done = env.wait_job(charged, timeout=180, watch=[worker])
+        assert done.outcome == "succeeded", done.message
+        env.stop_all()
+        txn_id = done.result.gateway_transaction_id
+
+        refund_id = env.enqueue({"kind": "refund", "merchant": "acme", "transaction_id": txn_id, "amount": "40.00"})
+        marker = tmp_path / "crashed"
+        doomed = env.worker("w1", extra={"JOBBER_ROBOT_CRASH_AT": point, "JOBBER_ROBOT_CRASH_MARKER": str(marker)})
+        rc = doomed.wait(timeout=180)
+        assert rc == -9, f"worker did not crash at {point} (exit {rc})\n{env.tail()}"
+        assert marker.read_text() == point
+        worker = env.worker("w1")
+        refunded = env.wait_job(refund_id, timeout=180, watch=[worker])
+        assert refunded.status == "finished" and refunded.outcome == "succeeded", f"{refunded.message}\n{env.tail()}"
+
+        txn = world_sandbox.admin.transactions("acme")[0]
+        assert txn["id"] == txn_id and txn["refunded"] == "40.00", txn
+        invoice = mock_jobber.admin.invoice(1042)
+        (payment,) = invoice["payments"]
+        assert payment["refunded"] == "40.00" and len(payment["refunds"]) == 1, payment
+        assert invoice["balance"] == "40.00"
     finally:
         env.stop_all()
