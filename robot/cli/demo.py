@@ -110,6 +110,10 @@ def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = 
                 out.print(f"Invoice #1042 is [bold]{paid['status']}[/bold] (balance ${paid['balance']}): "
                           f"{site.url}/invoices/{paid['id']}")
                 out.print(f"[dim]demo took {time.monotonic() - started:.1f}s; data in {data_dir}[/dim]")
+                if not keep_running:
+                    out.print(f"[dim]To look at it in a browser: `jobber-robot mock jobber --data-dir "
+                              f"{data_dir / 'mock-jobber'}` (the demo's site, as it was left), or "
+                              "`jobber-robot demo --keep-running`.[/dim]")
             if keep_running:
                 err.print(f"\n[bold]Servers stay up[/bold] for you to look around: {site.url} — sign in as "
                           f"{DEMO_EMAIL}; its password and authenticator seed are the demo scenario's test data "
