@@ -1,10 +1,11 @@
 """One DBOS workflow per job: the flow's stages are its durable steps.
 
     job_workflow(job) ── run_job(job, runner=DurableSteps(), confirmer=QueueConfirmer())
-                           ├─ step "verify_invoice"   (DBOS.run_step_async, checkpointed)
-                           ├─ step "gateway"          (idempotency key = job id + step)
-                           ├─ step "record"           (look-before-write in Jobber)
-                           └─ step "verify_balance"
+                           ├─ step "verify"         (DBOS.run_step_async, checkpointed)
+                           ├─ step "gateway"        (idempotency key = job id + step)
+                           ├─ step "record"         (look-before-write in Jobber)
+                           └─ step "verify_after"   (balance and status read back)
+                         (each kind's stages: flows.registry.stages(kind))
 
 The workflow id is the job id; the input is the validated pydantic job (tokens only); the
 stored output is the JobResult. A crash resumes at the first stage whose result was not
