@@ -9,6 +9,7 @@ never stored in clear in the job store.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,13 @@ def test_cancel_a_job_waiting_for_a_code(tmp_path: Path, mock_jobber: Any, world
         r = env.run_cli("jobs", "cancel", job_id)
         assert r.returncode == 0 and "cancelled" in r.stdout, r.stderr
         assert env.job(job_id).status == "cancelled"
-        waiters = env.client.list_workflows(workflow_id_prefix=f"{job_id}.wait-", load_input=False)
+        # the waiter gets the wake-up message asynchronously: well inside the 300 s handoff timeout
+        deadline = time.monotonic() + 30
+        while True:
+            waiters = env.client.list_workflows(workflow_id_prefix=f"{job_id}.wait-", load_input=False)
+            if (waiters and all(w.status == "SUCCESS" for w in waiters)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert waiters and all(w.status == "SUCCESS" for w in waiters), "the wait was woken, not left to time out"
         assert world_sandbox.admin.transactions("bravo") == []
         # the worker is free again: it stops at once
