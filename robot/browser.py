@@ -77,13 +77,20 @@ def find_browser(explicit: Path | str | None = None) -> Path:
     raise BrowserNotFound(INSTALL_HINT)
 
 
-def launch_options(headless: bool = True, explicit: Path | str | None = None) -> dict[str, Any]:
-    """Keyword arguments for `chromium.launch`, shared by the robot and pytest-playwright."""
+def launch_options(headless: bool = True, explicit: Path | str | None = None,
+                   host_resolver_rules: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for `chromium.launch`, shared by the robot and pytest-playwright.
+
+    `host_resolver_rules` ("MAP *.jobber.test 127.0.0.1") lets the test world give the mock's
+    identity and app hosts real names, so cookies, redirects and origins behave as on Jobber."""
     args = list(LAUNCH_ARGS)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses its sandbox as root (CI containers)
+    if host_resolver_rules:
+        args.append(f"--host-resolver-rules={host_resolver_rules}")
     return {"executable_path": str(find_browser(explicit)), "headless": headless, "args": args}
 
 
-async def launch(playwright: "Playwright", headless: bool = True, explicit: Path | str | None = None) -> "Browser":
-    return await playwright.chromium.launch(**launch_options(headless, explicit))
+async def launch(playwright: "Playwright", headless: bool = True, explicit: Path | str | None = None,
+                 host_resolver_rules: str | None = None) -> "Browser":
+    return await playwright.chromium.launch(**launch_options(headless, explicit, host_resolver_rules))

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Browser
     browser_path: Path | None = Field(default=None, description="Chromium executable; default: Playwright's own, else /usr/bin/chromium")
     headless: bool = True
+    host_resolver_rules: str | None = Field(
+        default=None, description="Chromium --host-resolver-rules, e.g. 'MAP *.jobber.test 127.0.0.1' for the mock's named hosts")
     navigation_timeout_ms: int = Field(default=15_000, ge=1_000, le=300_000)
     action_timeout_ms: int = Field(default=10_000, ge=500, le=300_000)
     session_idle_seconds: int = Field(default=300, ge=10, description="Close a merchant's browser context after this idle time")

@@ -145,7 +145,8 @@ class SessionPool:
                 self.log.warning("browser disconnected; relaunching")
                 self._sessions.clear()  # their contexts died with it; storage state is in the vault
             assert self._pw is not None, "SessionPool.start() first"
-            browser = await launch(self._pw, headless=self.settings.headless, explicit=self.settings.browser_path)
+            browser = await launch(self._pw, headless=self.settings.headless, explicit=self.settings.browser_path,
+                                   host_resolver_rules=self.settings.host_resolver_rules)
             browser.on("disconnected", lambda _b: self.log.warning("browser disconnected"))
             self._browser = browser
             self.launches += 1

@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+#: the mock Jobber's identity and app hosts (login./secure.jobber.test) resolved to loopback in Chromium
+MOCK_RESOLVER_RULES = "MAP *.jobber.test 127.0.0.1"
+
 pytest_plugins: list[str] = ["tests.plugin_mock_jobber", "tests.plugin_gateway", "tests.plugin_world"]
 
 
@@ -14,7 +17,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     """Point pytest-playwright at the browser the robot itself would use."""
     from robot.browser import launch_options
 
-    return {**browser_type_launch_args, **launch_options(headless=True)}
+    return {**browser_type_launch_args, **launch_options(headless=True, host_resolver_rules=MOCK_RESOLVER_RULES)}
 
 
 _SYNC_PLAYWRIGHT_FIXTURES = {"page", "context", "browser", "playwright", "new_context"}
