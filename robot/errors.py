@@ -80,6 +80,39 @@ class TwoFactorRejected(AccessError):
     code = "2fa_rejected"
 
 
+class PersonNeeded(AccessError):
+    """Jobber's sign-in stopped at something only a person may pass: the robot never submits
+    again and says which action is theirs (`person_action`)."""
+
+    code = "person_needed"
+    person_action: str = "sign in to Jobber once by hand"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(f"{message}. A person must {self.person_action}", **context)
+
+
+class AccountBlocked(PersonNeeded):
+    """Too many failed sign-ins: blocked until the link Jobber e-mails to the owner is followed."""
+
+    code = "account_blocked"
+    person_action = ("follow the unblock link Jobber e-mailed to the account owner, then check the stored "
+                     "password with `jobber-robot merchants update MERCHANT --password`")
+
+
+class CaptchaRequired(PersonNeeded):
+    """A CAPTCHA or bot check: never solved by the robot."""
+
+    code = "captcha"
+    person_action = ("sign in to Jobber once by hand from this network (the CAPTCHA is theirs to solve), "
+                     "then retry the job")
+
+
+class AccountNotFound(AccessError):
+    """The login holds no account with the merchant's business name (or the name is not set)."""
+
+    code = "account_not_found"
+
+
 # --- Jobber's pages -------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from robot.errors import ConfigError, PageDriftError, SessionExpired
+from robot.errors import ConfigError, PageDriftError
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -30,11 +30,25 @@ KINDS = ("role", "label", "text", "test_id", "placeholder", "css")
 Root = Union["Page", "Locator"]
 
 
+_REGEX = re.compile(r"^/(.+)/([imsx]*)$", re.DOTALL)
+_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+
+
+def _regex(value: str) -> re.Pattern[str] | None:
+    """`/.../` or `/.../i` (flags i, m, s, x) is a regex; None for plain text."""
+    m = _REGEX.match(value)
+    if m is None:
+        return None
+    flags = 0
+    for f in m.group(2):
+        flags |= _FLAGS[f]
+    return re.compile(m.group(1), flags)
+
+
 def _pattern(value: str) -> str | re.Pattern[str]:
-    """`/.../` is a regex, anything else plain text."""
-    if len(value) >= 2 and value.startswith("/") and value.endswith("/"):
-        return re.compile(value[1:-1])
-    return value
+    """A regex for `/.../flags`, anything else plain text."""
+    rx = _regex(value)
+    return value if rx is None else rx
 
 
 class LocatorSpec(BaseModel):
@@ -62,9 +76,9 @@ class LocatorSpec(BaseModel):
         if self.exact is not None and self.kind in ("test_id", "css"):
             raise ValueError("exact does not apply to test_id/css")
         for value in (self.name, self.text, self.label, self.placeholder):
-            if value is not None and len(value) >= 2 and value.startswith("/") and value.endswith("/"):
+            if value is not None and _REGEX.match(value):
                 try:
-                    re.compile(value[1:-1])
+                    _regex(value)
                 except re.error as exc:
                     raise ValueError(f"bad regex {value!r}: {exc}") from None
         return self
@@ -190,13 +204,6 @@ def _page_of(root: Root) -> "Page":
     return root if not hasattr(root, "page") else root.page  # type: ignore[union-attr,return-value]
 
 
-def _on_login_page(page: "Page") -> bool:
-    try:
-        return urlparse(page.url).path.startswith("/login")
-    except Exception:  # pragma: no cover - defensive
-        return False
-
-
 class Resolution(BaseModel):
     """What `probe` found for one selector (used by `selectors check`)."""
 
@@ -292,14 +299,12 @@ class PageLocators:
     async def require(self, key: str, timeout_ms: int | None = None) -> "Locator":
         """Like `resolve`, but a control that is not there is a PageDriftError naming it.
 
-        When the browser has landed on the sign-in page instead, the session died: that is
-        SessionExpired (the session pool logs in again), not drift.
+        (Whether the browser is still in the app at all is the page layer's question: its
+        classifier turns drift on a sign-in page into SessionExpired.)
         """
         loc = await self.resolve(key, timeout_ms)
         if loc is not None:
             return loc
-        if self.spec.page not in ("login", "two_factor") and _on_login_page(self.page):
-            raise SessionExpired("the Jobber session ended (sent back to the sign-in page); logging in again")
         sel = self.spec.selector(key)
         raise PageDriftError(self.spec.page, key, sel.description, url=_safe_url(self.page))
 

@@ -6,10 +6,13 @@
 
 - A merchant's context starts from its storage state (cookies, remembered device) kept
   encrypted in the vault, so most jobs need neither the password nor 2FA.
-- A dead session (sent to /login, or the app's 401 sending it there) is renewed by signing in
-  again, once per job; a second time in the same job is `SessionExpired`.
+- A dead session (the app sending the browser to Jobber's identity host) is renewed by signing
+  in again, once per job, through a callable handed down to the page objects with the tab
+  (`JobberTab.renew_session`); a second time in the same job is `SessionExpired`.
 - A password Jobber refused is never submitted again, by any worker, until `merchants update`
   changes it (the vault remembers a keyed hash of it): repeated tries would lock the account.
+  The same holds for an authenticator seed whose code Jobber refused, and a block or a CAPTCHA
+  stops every sign-in until a person has acted and run `merchants update`.
 - Contexts idle longer than `settings.session_idle_seconds` are closed (`close_idle`, also run
   whenever a job starts). A crashed or disconnected browser is relaunched on the next job.
 - Each job records a Playwright trace chunk; it is kept (scrubbed) only when the job fails,
@@ -20,14 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from robot.errors import BadCredentials, RobotError, SessionExpired
+from flows.pages.tab import JobberTab
+from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotError, SessionExpired
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
@@ -57,23 +60,19 @@ class MerchantSession:
     artifacts: list[Path] = field(default_factory=list)
     last_login: LoginResult | None = None
 
+    tab: JobberTab | None = None
+
     @property
     def closed(self) -> bool:
         return self.page.is_closed()
 
-
-# Page objects find their session from the page's context (flows/pages/base.py → relogin_for).
-_BY_CONTEXT: "weakref.WeakKeyDictionary[BrowserContext, MerchantSession]" = weakref.WeakKeyDictionary()
-
-
-async def relogin_for(page: "Page") -> bool:
-    """Called when a page landed on sign-in: log in again if this job has not done so yet."""
-    sess = _BY_CONTEXT.get(page.context)
-    if sess is None or sess.relogins_this_job >= 1:
-        return False
-    sess.relogins_this_job += 1
-    await sess.pool._login(sess, reason="session ended")
-    return True
+    async def renew(self) -> bool:
+        """Handed down to the page objects: sign in again if this job has not done so yet."""
+        if self.relogins_this_job >= 1:
+            return False
+        self.relogins_this_job += 1
+        await self.pool._login(self, reason="session ended")
+        return True
 
 
 class SessionPool:
@@ -171,7 +170,7 @@ class SessionPool:
         page = await context.new_page()
         sess = MerchantSession(merchant=merchant, creds=creds, base_url=base_url, context=context,
                                page=page, pool=self, tracing=tracing)
-        _BY_CONTEXT[context] = sess
+        sess.tab = JobberTab(page, base_url, self.settings.action_timeout_ms, sess.renew)
         self._sessions[merchant] = sess
         self.log.info("browser context opened", merchant=merchant, stored_session=state is not None)
         return sess
@@ -206,16 +205,14 @@ class SessionPool:
     # --- signing in -----------------------------------------------------------------------
     async def _login(self, sess: MerchantSession, reason: str) -> LoginResult:
         log = get_logger("sessions", merchant=sess.merchant, job=sess.job_id, step="login")
-        sess.creds = self.vault.get(sess.merchant)  # `merchants update` may have run since the context opened
-        refused_at = self.vault.password_refused_at(sess.creds)
-        if refused_at is not None:
-            # never submit a refused password again: repeated tries lock the Jobber account
-            raise BadCredentials(f"Jobber refused the stored e-mail or password at {refused_at}; not trying it "
-                                 f"again. Update it with `jobber-robot merchants update {sess.merchant} --password`")
+        sess.creds = creds = self.vault.get(sess.merchant)  # `merchants update` may have run since
+        refusal = self._standing_refusal(creds)
         log.info("signing in", reason=reason)
+        assert sess.tab is not None
         result = await login(
-            sess.page, sess.creds, code_provider=self.code_provider, totp=self.totp,
-            timeout_ms=self.settings.action_timeout_ms, retries=self.settings.unavailable_retries,
+            sess.tab, creds, code_provider=self.code_provider, totp=self.totp,
+            retries=self.settings.unavailable_retries, may_submit_password=refusal is None,
+            seed_refused=self.vault.seed_refused(creds) is not None,
         )
         sess.last_login = result
         if result.password_attempts:
@@ -223,29 +220,43 @@ class SessionPool:
             sess.total_logins += 1
         if result.ok:
             self.vault.save_storage_state(sess.merchant, await sess.context.storage_state())
-        else:
-            log.warning("sign-in failed", outcome=result.outcome.value)
-            if result.outcome is LoginOutcome.bad_credentials:
-                self.vault.mark_password_refused(sess.creds)
+            return result
+        log.warning("sign-in failed", outcome=result.outcome.value)
+        if refusal is not None and result.password_attempts == 0 and result.outcome is LoginOutcome.bad_credentials:
+            raise refusal  # the stored session is gone too, and the password may not be tried
+        self._remember_refusal(creds, result)
         raise_for_outcome(result)
         return result
 
+    def _standing_refusal(self, creds: "MerchantCredentials") -> RobotError | None:
+        """Why the password may not be submitted now (a refusal or a person's stop), if it may not."""
+        refused_at = self.vault.password_refused_at(creds)
+        if refused_at is not None:
+            # never submit a refused password again: repeated tries lock the Jobber account
+            return BadCredentials(f"Jobber refused the stored e-mail or password at {refused_at}; not trying it "
+                                  f"again. Update it with `jobber-robot merchants update {creds.merchant} --password`")
+        stopped = self.vault.sign_in_stopped(creds)
+        if stopped is not None:
+            kind = CaptchaRequired if stopped.get("reason") == "captcha" else AccountBlocked
+            return kind(f"Jobber stopped the sign-in at {stopped.get('at')} ({stopped.get('reason')}); the robot "
+                        f"does not sign in again until `jobber-robot merchants update {creds.merchant}` is run "
+                        "after a person has acted")
+        return None
+
+    def _remember_refusal(self, creds: "MerchantCredentials", result: LoginResult) -> None:
+        """What Jobber refused is never submitted again, by any worker, until a person changes it."""
+        if result.outcome is LoginOutcome.bad_credentials and result.password_attempts:
+            self.vault.mark_password_refused(creds)
+        elif result.outcome is LoginOutcome.two_factor_rejected and result.code_refused_by_seed:
+            self.vault.mark_seed_refused(creds, result.message)
+        elif result.outcome in (LoginOutcome.blocked, LoginOutcome.captcha):
+            self.vault.mark_sign_in_stopped(creds, result.outcome.value)
+
     async def ensure_signed_in(self, sess: MerchantSession) -> None:
-        """Open the app; if Jobber sends the browser to sign-in (no session, expired, forced
-        out), log in."""
-        from flows.pages.base import BasePage, on_login_page
-
-        class _Home(BasePage):
-            page_key = "invoices"
-
-        home = _Home(sess.page, self.settings.action_timeout_ms)
-        await home._navigate("/")
-        if on_login_page(sess.page):
-            # signing in at the start of a job is not the job's one re-login: that one is kept
-            # for a session that dies while the job runs (relogin_for)
-            await self._login(sess, reason="no valid session")
-        else:
-            sess.last_login = sess.last_login or LoginResult(outcome=LoginOutcome.logged_in, message="stored session")
+        """Open the app through its sign-in door: a live session goes straight in (and into the
+        merchant's account); otherwise sign in. Signing in at the start of a job is not the job's
+        one renewal: that one is kept for a session that dies while the job runs."""
+        await self._login(sess, reason="start of job")
 
     # --- jobs -----------------------------------------------------------------------------
     @asynccontextmanager
@@ -306,9 +317,11 @@ class SessionPool:
             "job failed; evidence saved", error=code, files=[p.name for p in paths])
 
     @asynccontextmanager
-    async def page(self, merchant: str, job_id: str | None = None) -> AsyncIterator["Page"]:
+    async def page(self, merchant: str, job_id: str | None = None) -> AsyncIterator[JobberTab]:
+        """The merchant's signed-in tab for one job (page objects take it)."""
         async with self.job(merchant, job_id) as sess:
-            yield sess.page
+            assert sess.tab is not None
+            yield sess.tab
 
     def access(self, merchant: str, job_id: str | None = None) -> "PoolAccess":
         return PoolAccess(self, merchant, job_id)
@@ -326,4 +339,4 @@ class PoolAccess:
         return self.pool.page(self.merchant, self.job_id)
 
 
-__all__ = ["MerchantSession", "PoolAccess", "SessionExpired", "SessionPool", "relogin_for"]
+__all__ = ["MerchantSession", "PoolAccess", "SessionExpired", "SessionPool"]

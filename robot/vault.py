@@ -52,6 +52,7 @@ class MerchantCredentials(BaseModel):
     totp_seed: SecretStr | None = None
     gateway: GatewayCredentials | None = None
     jobber_url: str | None = None
+    business_name: str | None = Field(default=None, min_length=1, max_length=200)  # the account to land in
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @field_validator("merchant")
@@ -90,6 +91,7 @@ class MerchantCredentials(BaseModel):
             "merchant": self.merchant,
             "jobber_email": self.jobber_email,
             "jobber_url": self.jobber_url or "(default)",
+            "business_name": self.business_name or "—",
             "two_factor": self.two_factor.value,
             "totp_seed": "stored" if self.totp_seed else "—",
             "password": "stored",
@@ -230,6 +232,7 @@ class Vault:
             raise InputError(".".join(str(p) for p in err["loc"]) or "merchant", err["msg"]) from None
         self.put(creds)
         if changes.keys() & SIGN_IN_FIELDS:
+            self.clear_sign_in_stop(merchant)  # a person acted (unblocked, signed in by hand)
             # a new login (or another site) makes the old session stale; a new gateway key does
             # not, and keeping the session spares a handoff merchant a 2FA code
             self.clear_storage_state(merchant)
@@ -281,15 +284,54 @@ class Vault:
         text = f"{creds.jobber_email}\0{creds.jobber_password.get_secret_value()}".encode()
         return hmac.new(self._fernet_key, text, hashlib.sha256).hexdigest()
 
+    def _seed_hash(self, creds: MerchantCredentials) -> str:
+        seed = creds.totp_seed.get_secret_value() if creds.totp_seed else ""
+        return hmac.new(self._fernet_key, f"seed\0{seed}".encode(), hashlib.sha256).hexdigest()
+
+    def _refusals(self, merchant: str) -> dict[str, Any]:
+        try:
+            doc = json.loads(self._refused_path(merchant).read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+        if "hash" in doc:  # the first format held the password's refusal only
+            doc = {"password": doc}
+        return doc if isinstance(doc, dict) else {}
+
+    def _mark(self, merchant: str, kind: str, digest: str, **extra: Any) -> None:
+        doc = self._refusals(merchant)
+        doc[kind] = {"hash": digest, "at": datetime.now(UTC).isoformat(timespec="seconds"), **extra}
+        _write_private(self._refused_path(merchant), json.dumps(doc).encode())
+
+    def _refused(self, merchant: str, kind: str, digest: str) -> dict[str, Any] | None:
+        entry = self._refusals(merchant).get(kind)
+        return entry if isinstance(entry, dict) and entry.get("hash") == digest else None
+
     def mark_password_refused(self, creds: MerchantCredentials) -> None:
-        doc = {"hash": self._sign_in_hash(creds), "at": datetime.now(UTC).isoformat(timespec="seconds")}
-        _write_private(self._refused_path(creds.merchant), json.dumps(doc).encode())
+        self._mark(creds.merchant, "password", self._sign_in_hash(creds))
 
     def password_refused_at(self, creds: MerchantCredentials) -> str | None:
         """When Jobber refused exactly these credentials, or None (never, or changed since)."""
-        path = self._refused_path(creds.merchant)
-        try:
-            doc = json.loads(path.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        return doc.get("at") if doc.get("hash") == self._sign_in_hash(creds) else None
+        entry = self._refused(creds.merchant, "password", self._sign_in_hash(creds))
+        return entry.get("at") if entry else None
+
+    # A refused authenticator code means the seed (or the clock) is wrong: every later code from
+    # it would be refused too, and each one spends one of Jobber's few tries before a lock-out.
+    def mark_seed_refused(self, creds: MerchantCredentials, note: str = "") -> None:
+        self._mark(creds.merchant, "totp_seed", self._seed_hash(creds), note=note)
+
+    def seed_refused(self, creds: MerchantCredentials) -> dict[str, Any] | None:
+        """{"at", "note"} when Jobber refused a code made from exactly this seed, else None."""
+        return self._refused(creds.merchant, "totp_seed", self._seed_hash(creds))
+
+    # A block (10 failed sign-ins) or a CAPTCHA is a person's to clear; the robot stops trying
+    # until `merchants update` is run after they did.
+    def mark_sign_in_stopped(self, creds: MerchantCredentials, reason: str) -> None:
+        self._mark(creds.merchant, "stopped", self._sign_in_hash(creds), reason=reason)
+
+    def sign_in_stopped(self, creds: MerchantCredentials) -> dict[str, Any] | None:
+        return self._refused(creds.merchant, "stopped", self._sign_in_hash(creds))
+
+    def clear_sign_in_stop(self, merchant: str) -> None:
+        doc = self._refusals(merchant)
+        if doc.pop("stopped", None) is not None:
+            _write_private(self._refused_path(merchant), json.dumps(doc).encode())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flows.pages.base import BasePage
-from flows.pages.invoices import STATUS_LABELS
 from flows.pages.models import ClientInvoice
-from flows.pages.parsing import amounts, cells, iso_date, number, status_key
+from flows.pages.parsing import integer, money_or_zero, page_date, status_key
+from flows.pages.table import id_from_link, read_table
 
 
 class ClientPage(BasePage):
@@ -19,22 +19,16 @@ class ClientPage(BasePage):
         return await self._text("name")
 
     async def invoices(self) -> list[ClientInvoice]:
-        await self._el("invoices")
-        found = await self.loc.resolve("invoice_row", timeout_ms=0)
-        if found is None:
-            return []
+        table = await read_table(await self._el("invoices"))
         out = []
-        for row in await found.all():
-            text = await row.inner_text()
-            parts = cells(text)
-            label = next((p for p in parts if p in STATUS_LABELS), "")
-            money_values = amounts(text)
+        for row in table.rows:
+            label = row.cell("Status")
             out.append(ClientInvoice(
-                id=int(await row.get_attribute("data-invoice-id") or 0), number=number(text) or 0,
-                issued_date=iso_date(text), status=status_key(label), status_label=label,
-                total=money_values[-2] if len(money_values) >= 2 else money_values[0],
-                balance=money_values[-1],
-            ))
+                id=id_from_link(row.link("Invoice #", "Invoice", "Number")) or id_from_link(row.link()) or 0,
+                number=integer(row.cell("Invoice #", "Invoice", "Number")) or 0,
+                issued_date=page_date(row.cell("Issued", "Issued date")), status=status_key(label),
+                status_label=label, total=money_or_zero(row.cell("Total")),
+                balance=money_or_zero(row.cell("Balance"))))
         return out
 
     async def open_invoices(self) -> list[ClientInvoice]:

@@ -1,27 +1,39 @@
-"""The Collect Payment dialog (also Edit Payment and Collect Deposit: same fields, another dialog)."""
+"""Recording a payment: the Collect Payment pop-up, the New Payment page, and what they share.
+
+Jobber shows one of two shapes (notes: "Recording a payment"): the help centre's pop-up
+(method, amount, date, details) or the live app's New Payment page (method, reference, date,
+details, and an amount per outstanding invoice). Which one is shown is read off the page after
+pressing Collect Payment, never configured. Both end with one GraphQL mutation, waited on.
+"""
 
 from __future__ import annotations
 
-import json
+import re
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flows.pages.base import raise_for_session_or_outage
-from robot.errors import FlowRefused, InputError
+from flows.pages.graphql import expect_operation, result_of, user_errors
+from robot.errors import FlowRefused, InputError, PageDriftError
 from robot.locators import DEFAULT_TIMEOUT_MS, PageLocators
 
 if TYPE_CHECKING:
-    from playwright.async_api import Locator, Page, Response
+    from playwright.async_api import Locator, Page
 
-#: Jobber's method labels by the robot's keys (the select's option values).
-METHODS = {
-    "credit_card": "Credit Card",
-    "bank_transfer": "Bank Transfer",
-    "cash": "Cash",
-    "check": "Check",
-    "money_order": "Money Order",
-    "other": "Other",
+#: Called with the form filled, right before Save: the job's fence and last look (may raise).
+BeforeSave = Callable[[], Awaitable[None]]
+
+#: The robot's method keys → Jobber's labels as seen in either shape ("Credit card",
+#: "Credit/debit card", "Bank transfer", ...).
+METHODS: dict[str, re.Pattern[str]] = {
+    "credit_card": re.compile(r"^credit\s*(/\s*debit)?\s*card$", re.I),
+    "bank_transfer": re.compile(r"^(bank transfer|ach|bank account)$", re.I),
+    "cash": re.compile(r"^cash$", re.I),
+    "check": re.compile(r"^(check|cheque)$", re.I),
+    "money_order": re.compile(r"^money order$", re.I),
+    "paypal": re.compile(r"^paypal$", re.I),
+    "other": re.compile(r"^other$", re.I),
 }
 
 
@@ -31,14 +43,50 @@ class PaymentRejected(FlowRefused):
     code = "payment_rejected"
 
 
-def method_value(method: str) -> str:
-    key = method.strip().lower().replace(" ", "_")
+def method_key(method: str) -> str:
+    key = method.strip().lower().replace(" ", "_").replace("/", "_")
     if key in METHODS:
         return key
+    for known, rx in METHODS.items():
+        if rx.match(method.strip()):
+            return known
     raise InputError("method", f"must be one of {', '.join(METHODS)}")
 
 
+def method_of_label(label: str) -> str | None:
+    """Jobber's method label (maybe with " (deposit)") → the robot's key."""
+    plain = re.sub(r"\s*\(deposit\)\s*$", "", label.strip(), flags=re.I)
+    return next((k for k, rx in METHODS.items() if rx.match(plain)), None)
+
+
+async def choose_method(select: "Locator", method: str) -> None:
+    """Pick the option whose label is Jobber's name for `method`, whatever its wording."""
+    rx = METHODS[method_key(method)]
+    labels: list[str] = await select.evaluate("s => [...s.options].map(o => o.textContent.trim())")
+    label = next((lbl for lbl in labels if rx.match(lbl)), None)
+    if label is None:
+        raise PageDriftError("collect_payment", "method", f"payment method {method_key(method)!r} option")
+    await select.select_option(label=label)
+
+
+def saved_payment_id(data: dict[str, Any]) -> int | None:
+    payload = data.get("paymentCreate") or {}
+    payments = payload.get("payments") or []
+    return int(payments[0]["id"]) if payments else None
+
+
+def _refusal(errors: list[dict[str, Any]], shown: str | None) -> Exception:
+    message = shown or "; ".join(str(e.get("message") or "") for e in errors) or "no reason given"
+    path = [str(p) for p in (errors[0].get("path") or [])] if errors else []
+    if "amount" in path or "date" in path or "method" in path:
+        field = next(p for p in reversed(path) if p in ("amount", "date", "method"))
+        return InputError(field, message)
+    return PaymentRejected(f"Jobber refused the payment: {message}")
+
+
 class CollectPaymentDialog:
+    """The pop-up (also Edit Payment and Collect Deposit: same fields, another dialog)."""
+
     def __init__(self, page: "Page", dialog: "Locator | None" = None, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
         self.page = page
         self.timeout_ms = timeout_ms
@@ -52,7 +100,7 @@ class CollectPaymentDialog:
         """Set the fields given (others keep what Jobber pre-filled)."""
         await self.wait_open()
         if method is not None:
-            await (await self.loc.require("method")).select_option(value=method_value(method))
+            await choose_method(await self.loc.require("method"), method)
         if amount is not None:
             await (await self.loc.require("amount")).fill(f"{amount:.2f}")
         if date_ is not None:
@@ -60,36 +108,35 @@ class CollectPaymentDialog:
         if details is not None:
             await (await self.loc.require("details")).fill(details)
 
-    async def save(self, api_path_part: str = "/payments") -> dict[str, Any]:
-        """Press Save; returns Jobber's saved record. A refusal is PaymentRejected/InputError
-        with Jobber's own message (the dialog is cancelled, nothing was recorded)."""
-        dialog = await self.wait_open()  # resolved now: the SPA closes it as soon as Jobber answers
-        save = await self.loc.require("save")
-
-        def is_save(resp: "Response") -> bool:
-            return resp.request.method in ("POST", "PATCH") and api_path_part in resp.url
-
-        async with self.page.expect_response(is_save, timeout=self.timeout_ms * 2) as info:
-            await save.click()
-        resp = await info.value
-        if resp.status == 401 or resp.status >= 500:
-            await self._close_if_open()
-            raise_for_session_or_outage(resp, "the payment")
-        body: dict[str, Any] = {}
-        try:
-            body = json.loads(await resp.text() or "{}")
-        except ValueError:
-            body = {}
-        if resp.status >= 400:
-            message = await self.error_text() or str(body.get("error") or f"Jobber answered {resp.status}")
-            await self.cancel()
-            if resp.status == 422:
-                raise InputError(str(body.get("field") or "payment"), message)
-            raise PaymentRejected(f"Jobber refused the payment: {message}")
+    async def save(self, operation: str, before_save: BeforeSave | None = None) -> dict[str, Any]:
+        """Press Save and wait for Jobber's answer to `operation`; returns the mutation's data.
+        A refusal is PaymentRejected / InputError with Jobber's own message (the dialog is
+        cancelled: nothing was recorded)."""
         from playwright.async_api import expect
 
+        dialog = await self.wait_open()  # resolved now: the SPA closes it as soon as Jobber answers
+        save = await self.loc.require("save")
+        if before_save is not None:
+            try:
+                await before_save()
+            except BaseException:
+                await self._close_if_open()
+                raise
+        async with expect_operation(self.page, operation, timeout_ms=self.timeout_ms * 2, mutation=True) as info:
+            await save.click()
+        resp = await info.value
+        try:
+            data = await result_of(resp, "the payment")
+        except BaseException:
+            await self._close_if_open()
+            raise
+        errors = user_errors(data)
+        if errors:
+            shown = await self.error_text()
+            await self.cancel()
+            raise _refusal(errors, shown)
         await expect(dialog).to_be_hidden(timeout=self.timeout_ms)
-        return body
+        return data
 
     async def _close_if_open(self) -> None:
         """Best effort: cancel the dialog if it is still shown (the SPA may have left the page)."""
@@ -116,3 +163,52 @@ class CollectPaymentDialog:
         if el is None:
             return None
         return (await el.first.inner_text()).strip() or None
+
+
+class NewPaymentPage:
+    """The New Payment page: one payment spread over the client's outstanding invoices (or a
+    quote's deposit); the robot fills only the row of the invoice it was sent for."""
+
+    def __init__(self, page: "Page", timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+        self.page = page
+        self.timeout_ms = timeout_ms
+        self.loc = PageLocators(page, "new_payment", timeout_ms)
+
+    async def wait_open(self) -> None:
+        await self.loc.expect_ready()
+
+    async def fill(self, *, row_label: str, method: str, amount: Decimal, date_: date | None = None,
+                   details: str = "") -> None:
+        """`row_label`: the amount field's label ("Payment for invoice #1042" / "Deposit for quote
+        #12"); every other row is emptied so the money goes to that invoice only."""
+        await self.wait_open()
+        await choose_method(await self.loc.require("method"), method)
+        if date_ is not None:
+            await (await self.loc.require("date")).fill(date_.isoformat())
+        await (await self.loc.require("details")).fill(details)
+        table = await self.loc.require("allocations")
+        target = table.get_by_label(row_label, exact=True)
+        if await target.count() != 1:
+            raise PageDriftError("new_payment", "allocations", f"amount field {row_label!r}")
+        for field in await table.get_by_role("textbox").all() + await table.get_by_role("spinbutton").all():
+            if await field.input_value() and await field.get_attribute("aria-label") != row_label:
+                await field.fill("")
+        await target.fill(f"{amount:.2f}")
+
+    async def save(self, before_save: BeforeSave | None = None) -> dict[str, Any]:
+        """Save (not "Save and Email Receipt": the robot sends no e-mail); waits for Jobber's
+        answer and for the page it goes back to."""
+        save = await self.loc.require("save")
+        if before_save is not None:
+            await before_save()
+        async with expect_operation(self.page, "PaymentCreate", timeout_ms=self.timeout_ms * 2, mutation=True) as info:
+            await save.click()
+        data = await result_of(await info.value, "the payment")
+        errors = user_errors(data)
+        if errors:
+            shown = None
+            el = await self.loc.resolve("error", timeout_ms=self.timeout_ms // 4)
+            if el is not None:
+                shown = (await el.first.inner_text()).strip() or None
+            raise _refusal(errors, shown)
+        return data

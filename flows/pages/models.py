@@ -13,17 +13,18 @@ from robot.money import Money
 class PaymentRow(BaseModel):
     id: int
     kind: str = "payment"           # "payment" | "deposit"
-    method: str                     # Jobber's label: "Credit Card", "Bank Transfer (deposit)", ...
+    method: str                     # Jobber's label: "Credit card", "Bank transfer (deposit)", ...
     amount: Money
     date: dt.date | None = None
     details: str = ""
-    refunded: Money = Decimal("0.00")
+    refunded: Money = Decimal("0.00")   # refunds recorded by editing the payment down (read from Details)
 
 
 class InvoiceView(BaseModel):
     id: int
     number: int
-    status: str                     # key: awaiting_payment, past_due, draft, paid, bad_debt
+    subject: str = ""
+    status: str                     # key: awaiting_payment, past_due, draft, paid, bad_debt, voided
     status_label: str
     client: str
     total: Money
@@ -36,6 +37,7 @@ class InvoiceListRow(BaseModel):
     id: int
     number: int
     client: str
+    subject: str = ""
     status: str
     status_label: str
     due_date: dt.date | None = None

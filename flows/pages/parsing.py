@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from robot.money import parse_money
@@ -19,6 +19,7 @@ STATUS_KEYS = {
     "past due": "past_due",
     "paid": "paid",
     "bad debt": "bad_debt",
+    "voided": "voided",
     "awaiting response": "awaiting_response",
     "approved": "approved",
     "converted": "converted",
@@ -49,6 +50,27 @@ def amounts(text: str) -> list[Decimal]:
 def iso_date(text: str) -> date | None:
     m = DATE_RE.search(text)
     return date.fromisoformat(m.group(1)) if m else None
+
+
+_HUMAN_DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%d %b %Y", "%m/%d/%Y", "%Y-%m-%d")
+
+
+def page_date(text: str) -> date | None:
+    """A date as Jobber shows it: "Sep 26, 2025" (or ISO, or "September 26, 2025"); None when the
+    text carries no date ("Net 30", "Upon receipt")."""
+    text = " ".join(text.replace("Sept ", "Sep ").split())
+    for fmt in _HUMAN_DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return iso_date(text)
+
+
+def integer(text: str) -> int | None:
+    """A whole number in a cell ("1042", "#1042")."""
+    m = re.search(r"\d+", text)
+    return int(m.group(0)) if m else None
 
 
 def number(text: str) -> int | None:

@@ -1,16 +1,20 @@
-"""A quote: status, total, deposits; Collect Deposit (Approved only); Convert to Invoice."""
+"""A quote: title, number (facts), status chip, total, deposits; Collect Deposit in either of
+Jobber's shapes (Approved only); Convert to Invoice."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from flows.pages.base import BasePage, raise_for_session_or_outage
-from flows.pages.collect_payment import CollectPaymentDialog
+from flows.pages.base import BasePage
+from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, NewPaymentPage, saved_payment_id
+from flows.pages.graphql import expect_operation, result_of, user_errors
 from flows.pages.models import PaymentRow, QuoteView
-from flows.pages.parsing import money, number, status_key
-from flows.pages.payment_row import PaymentRowActions
-from robot.errors import FlowRefused
+from flows.pages.parsing import integer, money, money_or_zero, page_date, status_key
+from flows.pages.payment import refunded_in
+from flows.pages.places import current_app_page
+from flows.pages.table import id_from_link, read_table
+from robot.errors import FlowRefused, PageDriftError
 
 
 class QuotePage(BasePage):
@@ -18,14 +22,15 @@ class QuotePage(BasePage):
 
     async def open(self, quote_id: int) -> "QuotePage":
         await self.open_path(f"/quotes/{quote_id}")
+        self._id = quote_id
         return self
 
     @property
     def quote_id(self) -> int:
-        return int(self.page.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0])
+        return getattr(self, "_id", 0)
 
     async def number(self) -> int:
-        return number(await self._text("title")) or 0
+        return integer(await self._text("number")) or 0
 
     async def status(self) -> str:
         return status_key(await self._text("status"))
@@ -34,11 +39,12 @@ class QuotePage(BasePage):
         return money(await self._text("total"))
 
     async def deposits(self) -> list[PaymentRow]:
-        await self._el("deposits")
-        found = await self.loc.resolve("deposit_row", timeout_ms=0)
-        if found is None:
-            return []
-        return [await PaymentRowActions(self.page, r, self.timeout_ms).read() for r in await found.all()]
+        table = await read_table(await self._el("deposits"))
+        return [PaymentRow(id=id_from_link(r.link("Method")) or id_from_link(r.link()) or 0, kind="deposit",
+                           method=r.cell("Method"), amount=money_or_zero(r.cell("Amount")),
+                           date=page_date(r.cell("Date")), details=r.cell("Details"),
+                           refunded=refunded_in(r.cell("Details")))
+                for r in table.rows]
 
     async def read(self) -> QuoteView:
         label = await self._text("status")
@@ -46,25 +52,46 @@ class QuotePage(BasePage):
                          status_label=label, total=await self.total(), deposits=await self.deposits())
 
     async def collect_deposit(self, method: str, amount: Decimal, date_: date | None = None,
-                              details: str = "") -> int:
-        """Collect Deposit → fields → Save; returns the deposit id. Only on an Approved quote."""
+                              details: str = "", before_save: BeforeSave | None = None) -> int:
+        """Collect Deposit → (pop-up or New Payment page) → fields → Save; returns the deposit id
+        once the quote shows it. Only on an Approved quote."""
+        from playwright.async_api import Error as PlaywrightError
+
         if await self.status() != "approved":
             raise FlowRefused("the quote is not Approved: Jobber takes a deposit only on an approved quote")
+        number = await self.number()
         await (await self._el("collect_deposit")).click()
-        dialog_el = await self._el("deposit_dialog")
-        dialog = CollectPaymentDialog(self.page, dialog_el, self.timeout_ms)
-        await dialog.fill(method, amount, date_, details)
-        saved = await dialog.save("/deposits")
-        return int(saved["id"])
+        dialog_loc = self.loc.candidates("deposit_dialog")[0]
+        form = NewPaymentPage(self.page, self.timeout_ms)
+        try:
+            await dialog_loc.or_(form.loc.candidates("allocations")[0]).first.wait_for(
+                state="visible", timeout=self.timeout_ms)
+        except PlaywrightError:
+            await self._raise_if_signed_out()
+            raise PageDriftError("quote", "deposit_dialog", "Collect Deposit pop-up or New Payment page") from None
+        if await dialog_loc.count() > 0:
+            dialog = CollectPaymentDialog(self.page, dialog_loc, self.timeout_ms)
+            await dialog.fill(method, amount, date_, details)
+            data = await dialog.save("PaymentCreate", before_save)
+        else:
+            await form.fill(row_label=f"Deposit for quote #{number}", method=method, amount=amount,
+                            date_=date_, details=details)
+            data = await form.save(before_save)
+            if current_app_page(self.tab) != "quote":
+                await self.page.wait_for_url(f"**/quotes/{self.quote_id}", timeout=self.timeout_ms)
+        await self.wait_ready()
+        pid = saved_payment_id(data)
+        if pid is None:
+            raise FlowRefused("Jobber answered the deposit without its record; check the quote")
+        return pid
 
     async def convert(self) -> int:
         """Convert to Invoice; returns the new invoice's id (the browser lands on it)."""
         button = await self._el("convert")
-        async with self.page.expect_response(lambda r: r.request.method == "POST" and "/convert" in r.url,
-                                             timeout=self.timeout_ms * 2) as info:
+        async with expect_operation(self.page, "QuoteConvert", timeout_ms=self.timeout_ms * 2, mutation=True) as info:
             await button.click()
-        resp = await info.value
-        raise_for_session_or_outage(resp, "converting the quote")
-        if resp.status >= 400:
-            raise FlowRefused(f"Jobber refused to convert the quote ({resp.status})")
-        return int((await resp.json())["invoice_id"])
+        data = await result_of(await info.value, "converting the quote")
+        if user_errors(data):
+            raise FlowRefused(f"Jobber refused to convert the quote: {user_errors(data)[0].get('message')}")
+        invoice = (data.get("quoteConvert") or {}).get("invoice") or {}
+        return int(invoice.get("id") or 0)

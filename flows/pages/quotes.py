@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flows.pages.base import BasePage
-from flows.pages.parsing import number
+from flows.pages.parsing import integer
 from flows.pages.quote import QuotePage
+from flows.pages.table import id_from_link, read_table
 from robot.errors import FlowRefused
 
 
@@ -20,13 +21,14 @@ class QuotesPage(BasePage):
         return self
 
     async def find_id(self, quote_number: int) -> int:
-        found = await self.loc.resolve("row", timeout_ms=0)
-        if found is not None:
-            for row in await found.all():
-                if number(await row.inner_text()) == quote_number:
-                    return int(await row.get_attribute("data-quote-id") or 0)
+        table = await read_table(await self._el("table"))
+        for row in table.rows:
+            if integer(row.cell("Quote #", "Quote", "Number")) == quote_number:
+                found = id_from_link(row.link("Quote #", "Quote", "Number")) or id_from_link(row.link())
+                if found:
+                    return found
         raise QuoteNotFound(f"quote #{quote_number} is not in this Jobber account")
 
     async def open_quote(self, quote_number: int) -> QuotePage:
         qid = await self.find_id(quote_number)
-        return await QuotePage(self.page, self.timeout_ms).open(qid)
+        return await QuotePage(self.tab).open(qid)
