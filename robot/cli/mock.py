@@ -15,11 +15,18 @@ def jobber(
     host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     data_dir: Path = typer.Option(Path(".data/mock-jobber"), help="Where the site keeps its SQLite database"),
     scenario: str = typer.Option("demo", help="Scenario to seed when the database is new"),
+    domain: str = typer.Option("localhost", help="Hosts are login.<domain> (sign-in) and secure.<domain> (app); "
+                                                 "browsers resolve *.localhost to this machine by themselves"),
 ) -> None:
-    """Start the mock Jobber site (with its /_mock/ admin API)."""
+    """Start the mock Jobber site: its identity and app hosts on one port (and the /_mock/ admin API)."""
+    from fixtures.jobber_site.hosts import Hosts
     from fixtures.jobber_site.server import serve
 
-    serve(host=host, port=port, data_dir=data_dir, scenario=scenario)
+    hosts = Hosts(domain)
+    typer.echo(f"Mock Jobber app:      http://{hosts.app}:{port}/")
+    typer.echo(f"Mock Jobber sign-in:  http://{hosts.identity}:{port}/")
+    typer.echo(f"Admin API:            http://{host}:{port}/_mock/state")
+    serve(host=host, port=port, data_dir=data_dir, scenario=scenario, domain=domain)
 
 
 @app.command("gateway")
