@@ -3,7 +3,7 @@ rules as userErrors, Money parsing, 401/403, and that nothing changes on any err
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -11,6 +11,8 @@ import pytest
 
 from fixtures.jobber_site.auth import SESSION_COOKIE
 from fixtures.jobber_site.server import MockJobber
+from tests.plugin_mock_jobber import gql as plugin_gql
+from tests.plugin_mock_jobber import sign_in
 
 Json = dict[str, Any]
 
@@ -48,38 +50,19 @@ def post(client: httpx.Client, operation_name: str, query: str, variables: Json 
 
 
 def gql(client: httpx.Client, operation_name: str, query: str, variables: Json | None = None) -> Json:
-    """Run an operation that must succeed as GraphQL (HTTP 200, no `errors`) and return its data."""
-    r = post(client, operation_name, query, variables)
-    assert r.status_code == 200, r.text
-    body = r.json()
+    """Run an operation that must succeed as GraphQL (no `errors`) and return its data."""
+    body = plugin_gql(client, operation_name, query, variables)
     assert "errors" not in body, body
     return body["data"]
 
 
-def site_of(server: MockJobber) -> Any:
-    return server.app.state.site
-
-
-def signed_in(server: MockJobber, company: str = ACME) -> httpx.Client:
-    """A client with a live app session on `company`'s account and its X-CSRF-Token: the session is
-    made through the site's own auth (the sign-in flow itself is test_mock_site_auth's subject)."""
-    site = site_of(server)
-    acc = site.store.one("SELECT * FROM accounts WHERE company=?", company)
-    token = site.auth.create_session(acc["user_id"], False)
-    if site.auth.session(token, touch=False) is None:  # a login with several accounts: choose this one
-        assert site.auth.choose_account(token, acc["id"])
-    csrf = site.auth.session(token, touch=False)["csrf"]
-    client = server.client() if hasattr(server, "client") else httpx.Client(base_url=server.url)
-    client.cookies.set(SESSION_COOKIE, token)
-    client.headers["X-CSRF-Token"] = csrf
-    return client
-
-
 @pytest.fixture
-def api(jobber: MockJobber) -> Iterator[httpx.Client]:
-    c = signed_in(jobber)
-    yield c
-    c.close()
+def api(jobber_api: httpx.Client) -> httpx.Client:
+    """Signed in to the demo's Acme Lawn Care over HTTP (identity host, TOTP), sending X-CSRF-Token."""
+    return jobber_api
+
+
+SOLO_EMAIL, SOLO_PASSWORD = "solo@test.test", "pw-123456"
 
 
 def state(server: MockJobber) -> Json:
@@ -120,7 +103,7 @@ def refused(payload: Json) -> list[tuple[str, list[str]]]:
 
 def one_client_doc(invoices_: list[Json], payment_ui: str = "dialog", quotes: list[Json] | None = None) -> Json:
     """A scenario with one account (no 2FA) and one or two clients."""
-    return {"accounts": [{"email": "solo@test.test", "password": "pw-123456", "name": "Solo", "company": "Solo Co",
+    return {"accounts": [{"email": SOLO_EMAIL, "password": SOLO_PASSWORD, "name": "Solo", "company": "Solo Co",
                           "payment_ui": payment_ui, "two_factor": None, "clients": [
                               {"name": "Ann Able", "invoices": invoices_, "quotes": quotes or []},
                               {"name": "Bob Baker", "invoices": [
@@ -130,11 +113,12 @@ def one_client_doc(invoices_: list[Json], payment_ui: str = "dialog", quotes: li
 
 # -- queries ---------------------------------------------------------------------------------
 def test_current_account(api: httpx.Client) -> None:
+    """newLogin: this sign-in used no remembered device (the session's flag, shown as a banner)."""
     acc = gql(api, "CurrentAccount", "query CurrentAccount { account { id name paymentUi layoutVariant today "
                                      "safeMode newLogin switchable } }")["account"]
     assert acc["id"].isdigit() and len(acc["today"]) == 10
     assert {k: v for k, v in acc.items() if k not in ("id", "today")} == {
-        "name": ACME, "paymentUi": "DIALOG", "layoutVariant": None, "safeMode": False, "newLogin": False,
+        "name": ACME, "paymentUi": "DIALOG", "layoutVariant": None, "safeMode": False, "newLogin": True,
         "switchable": False}
 
 
@@ -182,7 +166,7 @@ def test_duplicate_numbers_and_voided(jobber: MockJobber) -> None:
          "line_items": [{"name": "a", "quantity": "2", "unit_price": "10.25"}]},
         {"number": 501, "subject": "Void", "status": "voided",
          "line_items": [{"name": "v", "quantity": "1", "unit_price": "30.00"}]}]))
-    with signed_in(jobber, "Solo Co") as api:
+    with closing(sign_in(jobber, SOLO_EMAIL, SOLO_PASSWORD)) as api:
         dupes = invoices(api, searchTerm="500")
         assert [(i["number"], i["client"]["name"], i["total"]) for i in dupes] == [
             (500, "Ann Able", "20.50"), (500, "Bob Baker", "70.00")]
@@ -504,7 +488,7 @@ def test_page_account_card_label_and_override(jobber: MockJobber) -> None:
     jobber.admin.reset(one_client_doc([{"number": 7, "status": "awaiting_payment",
                                         "line_items": [{"name": "a", "quantity": "1", "unit_price": "10"}]}],
                                       payment_ui="page"))
-    with signed_in(jobber, "Solo Co") as api:
+    with closing(sign_in(jobber, SOLO_EMAIL, SOLO_PASSWORD)) as api:
         acc = "query CurrentAccount { account { paymentUi } }"
         assert gql(api, "CurrentAccount", acc)["account"]["paymentUi"] == "PAGE"
         p = pay(api, invoice_by_number(api, 7), "4.00")["payments"][0]
@@ -539,7 +523,7 @@ def test_unauthenticated_and_csrf(jobber: MockJobber, api: httpx.Client) -> None
     before = state(jobber)
     unauth = {"errors": [{"message": "Unauthorized", "extensions": {"code": "UNAUTHENTICATED"}}]}
     forbidden = {"errors": [{"message": "Invalid CSRF token", "extensions": {"code": "FORBIDDEN"}}]}
-    with (jobber.client() if hasattr(jobber, "client") else httpx.Client(base_url=jobber.url)) as anon:
+    with jobber.client() as anon:
         anon.headers["X-CSRF-Token"] = api.headers["X-CSRF-Token"]
         r = post(anon, "PaymentCreate", PAYMENT_CREATE, mutation)
         assert (r.status_code, r.json()) == (401, unauth)
@@ -558,7 +542,8 @@ def test_unauthenticated_and_csrf(jobber: MockJobber, api: httpx.Client) -> None
 
 def test_ended_session_is_unauthenticated(jobber: MockJobber, api: httpx.Client) -> None:
     assert post(api, "CurrentAccount", "query CurrentAccount { account { id } }").status_code == 200
-    site_of(jobber).auth.end_session(api.cookies.get(SESSION_COOKIE))
+    assert jobber.admin is not None
+    jobber.admin.faults(end_app_sessions=True)
     r = post(api, "CurrentAccount", "query CurrentAccount { account { id } }")
     assert r.status_code == 401 and r.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
