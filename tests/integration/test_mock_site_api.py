@@ -554,3 +554,18 @@ def test_malformed_requests(api: httpx.Client) -> None:
         assert r.status_code == 400 and r.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST", content
     r = post(api, "Nope", "query Nope { nope }")
     assert r.status_code == 400 and r.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_several_accounts_under_one_login_see_only_their_own(jobber: MockJobber) -> None:
+    from tests.plugin_mock_jobber import FRANCHISE_EMAIL, FRANCHISE_PASSWORD
+
+    with closing(sign_in(jobber, FRANCHISE_EMAIL, FRANCHISE_PASSWORD, account="Delta Lawn North")) as north:
+        acc = gql(north, "CurrentAccount", "query CurrentAccount { account { name switchable } }")["account"]
+        assert acc == {"name": "Delta Lawn North", "switchable": True}
+        north_ids = [i["id"] for i in invoices(north)]
+        dupes = invoices(north, searchTerm="3005")
+        assert [(i["number"], i["client"]["name"]) for i in dupes] == [(3005, "Omar Haddad"), (3005, "Omar Haddad")]
+    with closing(sign_in(jobber, FRANCHISE_EMAIL, FRANCHISE_PASSWORD, account="Delta Lawn South")) as south:
+        assert sorted(i["number"] for i in invoices(south)) == [4001, 4002, 4010]
+        for iid in north_ids:
+            assert gql(south, "InvoiceShow", INVOICE_SHOW, {"id": iid})["invoice"] is None
