@@ -306,12 +306,18 @@ def test_payment_create_refused_inputs(jobber: MockJobber, api: httpx.Client) ->
         ({"clientId": inv["client"]["id"], "allocations": [{"invoiceId": inv["id"], "amount": "1"}],
           "details": "x" * 2001},
          [("Details can't be longer than 2000 characters.", ["input", "details"])]),
+        ({"clientId": inv["client"]["id"], "allocations": [{"invoiceId": inv["id"], "amount": "10"}], "amount": "9.99"},
+         [("Amount must equal the sum of the invoice payments.", ["input", "amount"])]),
     ]
     before = state(jobber)
     for body, errors in cases:
         out = gql(api, "PaymentCreate", PAYMENT_CREATE, {"input": {"method": "CASH", **body}})["paymentCreate"]
         assert refused(out) == errors, body
     assert state(jobber) == before
+    out = gql(api, "PaymentCreate", PAYMENT_CREATE, {"input": {  # a top-level amount equal to the sum is fine
+        "clientId": inv["client"]["id"], "method": "CASH", "amount": "10.00",
+        "allocations": [{"invoiceId": inv["id"], "amount": "10"}]}})["paymentCreate"]
+    assert out["userErrors"] == [] and [p["amount"] for p in out["payments"]] == ["10.00"]
 
 
 @pytest.mark.parametrize("amount", ["1e2", "1,0", "-5", "1.234", "NaN", "Infinity", "", " 5", "5 ", "$5", "1.",
