@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from flows.common import Draft, details_text, invoice_of, job_of, open_invoice
-from flows.pages.payment_row import details_match
+from flows.pages.payment import details_match
 from robot.gateway.errors import ACH_RETURN_CODES
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
@@ -54,19 +54,20 @@ async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
             "origin_job": item.origin_job, "amount": item.amount}
     if item.invoice is None:
         return {**base, "result": "problem", "message": "the transaction names no Jobber invoice"}
-    async with ctx.jobber.page() as page:
-        inv = await open_invoice(ctx, page, item.invoice)
-        for row in await inv.payment_rows():
-            payment = await row.read()
+    async with ctx.jobber.page() as tab:
+        inv = await open_invoice(ctx, tab, item.invoice)
+        for payment in await inv.payments():
             if not details_match(payment.details, item.txn_id):
                 continue
-            left = payment.amount - payment.refunded
+            left = payment.amount  # what is still recorded (refunds edit the payment down)
             if left <= 0:
                 return {**base, "result": "already_reversed", "payment_id": payment.id}
             reason = ACH_RETURN_CODES.get(item.return_code or "", "returned")
-            await row.refund(left, None, details_text(f"ACH return {item.return_code} ({reason})", item.txn_id,
-                                                      item.origin_job or ctx.job_id))
-            view = await (await open_invoice(ctx, page, item.invoice, inv.invoice_id)).read()
+            page = await inv.payment_page(payment.id)
+            await page.record_refund(f"return-{item.return_code or 'R'}", left,
+                                     details_text(f"ACH return {item.return_code} ({reason})", item.txn_id,
+                                                  item.origin_job or ctx.job_id), before_save=ctx.fence)
+            view = await (await open_invoice(ctx, tab, item.invoice, inv.invoice_id)).read()
             return {**base, "result": "reversed", "payment_id": payment.id, "reversed_amount": f"{left:.2f}",
                     "balance_after": f"{view.balance:.2f}", "status_after": view.status}
     return {**base, "result": "not_in_jobber"}

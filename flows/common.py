@@ -18,13 +18,14 @@ from pydantic import BaseModel, Field
 
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
-from flows.pages.payment_row import details_match
+from flows.pages.payment import details_match
+from flows.pages.places import current_app_page
 from robot.errors import AmountMismatch, FlowRefused, InvoiceInDraft, InvoiceNotFound
 from robot.jobs.models import Candidate, JobResult, Outcome, StepTiming
 from robot.money import CENT, Money, fmt
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from flows.pages.tab import JobberTab
 
     from flows.runtime import FlowContext
 
@@ -83,24 +84,24 @@ class HeldJobber:
     def __init__(self, access: Any) -> None:
         self.access = access
         self._stack: AsyncExitStack | None = None
-        self._page: "Page | None" = None
+        self._tab: "JobberTab | None" = None
         self.invoice_ids: dict[int, int] = {}  # invoice number → Jobber id, learned during this job
 
-    def page(self) -> AbstractAsyncContextManager["Page"]:
+    def page(self) -> AbstractAsyncContextManager["JobberTab"]:
         return self._held()
 
     @asynccontextmanager
-    async def _held(self) -> AsyncIterator["Page"]:
-        if self._page is None or self._page.is_closed():
+    async def _held(self) -> AsyncIterator["JobberTab"]:
+        if self._tab is None or self._tab.page.is_closed():
             if self._stack is not None:
                 await self.release()
             stack = AsyncExitStack()
-            page = await stack.enter_async_context(self.access.page())
-            self._stack, self._page = stack, page
-        yield self._page
+            tab = await stack.enter_async_context(self.access.page())
+            self._stack, self._tab = stack, tab
+        yield self._tab
 
     async def release(self, exc: BaseException | None = None) -> None:
-        stack, self._stack, self._page = self._stack, None, None
+        stack, self._stack, self._tab = self._stack, None, None
         if stack is None:
             return
         if exc is None:
@@ -152,6 +153,7 @@ class Target(BaseModel):
     balance: Money | None = None
     amount: Money | None = None
     candidates: list[Candidate] = Field(default_factory=list)
+    duplicate_number: bool = False   # the candidates share the job's invoice number
 
 
 class Recorded(BaseModel):
@@ -193,14 +195,31 @@ def _same_client(a: str, b: str) -> bool:
 # --- verify -------------------------------------------------------------------------------------
 
 
-async def find_target(ctx: "FlowContext", invoice: int | None, client: str | None) -> Target:
+def _candidates(rows: list[Any]) -> list[Candidate]:
+    return [Candidate(invoice=r.number, invoice_id=r.id, due_date=r.due_date, total=r.total, balance=r.balance,
+                      status=r.status_label or r.status) for r in rows]
+
+
+async def find_target(ctx: "FlowContext", invoice: int | None, client: str | None,
+                      amount: Decimal | None = None) -> Target:
     """Resolve the job's target: the pinned invoice, or the client's only open invoice, or
-    the candidates when the client has several (no guessing)."""
+    the candidates when several match (no guessing). Jobber's invoice numbers need not be
+    unique, so a number is matched with the client (and the amount) too."""
     if invoice is not None:
-        return Target(invoice=invoice, client=client)
+        async with ctx.jobber.page() as tab:
+            listing = await invoices_list(ctx, tab)
+            rows = await listing.matching(invoice, client, amount)
+            if not rows and client is not None and await listing.matching(invoice):
+                theirs = (await listing.matching(invoice))[0].client
+                raise ClientMismatch(f"invoice #{invoice} belongs to {theirs}, not to {client}")
+        if not rows:
+            raise InvoiceNotFound(f"invoice #{invoice} is not in this Jobber account")
+        if len(rows) == 1:
+            return Target(invoice=invoice, invoice_id=rows[0].id, client=client)
+        return Target(client=client or rows[0].client, candidates=_candidates(rows), duplicate_number=True)
     assert client is not None
-    async with ctx.jobber.page() as page:
-        rows = await (await invoices_list(ctx, page)).search(client)
+    async with ctx.jobber.page() as tab:
+        rows = await (await invoices_list(ctx, tab)).search(client)
     mine = [r for r in rows if _same_client(r.client, client)]
     if not mine:
         names = sorted({r.client for r in rows if client.casefold() in r.client.casefold()})
@@ -215,39 +234,26 @@ async def find_target(ctx: "FlowContext", invoice: int | None, client: str | Non
         raise InvoiceNotOpen(f"{mine[0].client} has no invoice awaiting payment")
     if len(open_rows) == 1:
         return Target(invoice=open_rows[0].number, invoice_id=open_rows[0].id, client=mine[0].client)
-    candidates = [Candidate(invoice=r.number, due_date=r.due_date, total=r.total, balance=r.balance,
-                            status=r.status_label or r.status) for r in open_rows]
-    return Target(client=mine[0].client, candidates=candidates)
+    return Target(client=mine[0].client, candidates=_candidates(open_rows))
 
 
-async def invoices_list(ctx: "FlowContext", page: "Page") -> InvoicesPage:
+async def invoices_list(ctx: "FlowContext", tab: "JobberTab") -> InvoicesPage:
     """The Invoices list, without a second navigation when the browser is already on it."""
-    from flows.pages.base import path_of
-
-    listing = InvoicesPage(page, timeout_ms(ctx))
-    if path_of(page) == "/invoices":
+    listing = InvoicesPage(tab)
+    if current_app_page(tab) == "invoices":
         await listing.wait_ready()
         return listing
     return await listing.open()
 
 
-async def open_invoice(ctx: "FlowContext", page: "Page", number: int, invoice_id: int | None = None, *,
-                       reuse: bool = False) -> InvoicePage:
-    """Open an invoice by its Jobber id when known (this job learnt it), else search its number.
-
-    `reuse`: when this job's browser already shows that invoice (it read it a moment ago), use
-    the page as it is instead of loading it again."""
-    from flows.pages.base import path_of
-
+async def open_invoice(ctx: "FlowContext", tab: "JobberTab", number: int, invoice_id: int | None = None
+                       ) -> InvoicePage:
+    """Open an invoice by its Jobber id when known (this job learnt it), else search its number."""
     ids: dict[int, int] = getattr(ctx.jobber, "invoice_ids", {})
     invoice_id = invoice_id if invoice_id is not None else ids.get(number)
     if invoice_id is not None:
-        inv = InvoicePage(page, timeout_ms(ctx))
-        if reuse and path_of(page) == f"/invoices/{invoice_id}":
-            await inv.wait_ready()
-            return inv
-        return await inv.open(invoice_id)
-    inv = await (await invoices_list(ctx, page)).open_invoice(number)
+        return await InvoicePage(tab).open(invoice_id)
+    inv = await (await invoices_list(ctx, tab)).open_invoice(number)
     ids[number] = inv.invoice_id
     return inv
 
@@ -278,8 +284,8 @@ async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None,
     `earlier`: this job already moved that money. Its amount is the job's; when Jobber already
     shows the payment, the invoice is taken as it was before it (it may be Paid by now), so the
     record step finds the payment and the read-back expects what this job did."""
-    async with ctx.jobber.page() as page:
-        inv = await open_invoice(ctx, page, number, invoice_id)
+    async with ctx.jobber.page() as tab:
+        inv = await open_invoice(ctx, tab, number, invoice_id)
         view = await inv.read()
         if earlier is not None and any(details_match(p.details, earlier.txn_id) for p in view.payments):
             if client is not None and not _same_client(view.client, client):
@@ -323,7 +329,7 @@ async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | No
             draft.set(gateway_transaction_id=earlier.txn_id)
             return await verify_invoice(ctx, earlier.invoice or invoice or 0, client=client, amount=amount,
                                         earlier=earlier)
-        target = await find_target(ctx, invoice, client)
+        target = await find_target(ctx, invoice, client, amount)
         if target.candidates:
             return target
         assert target.invoice is not None
@@ -335,26 +341,40 @@ async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | No
         release = getattr(ctx.jobber, "release", None)
         if release is not None:
             await release()  # do not hold the merchant's session while a person decides
-        chosen = await ctx.confirmer.choose_invoice(target.candidates)
-        if chosen is None or chosen not in {c.invoice for c in target.candidates}:
+        answer = await ctx.confirmer.choose_invoice(target.candidates)
+        picked = _pick(target.candidates, answer)
+        if picked is None:
             suggestion = ""
             if amount is not None:
                 exact = [c.invoice for c in target.candidates if c.balance == amount]
                 if len(exact) == 1:
                     suggestion = f" (#{exact[0]} has exactly that balance: a suggestion only)"
-            listing = "; ".join(f"#{c.invoice} balance {fmt(c.balance)}" + (f", due {c.due_date}" if c.due_date else "")
-                                for c in target.candidates)
-            raise NeedsConfirmation(f"{target.client} has {len(target.candidates)} open invoices ({listing}); "
-                                    f"a person must pick one{suggestion}", target.candidates)
+            listing = "; ".join(f"#{c.invoice} (Jobber id {c.invoice_id}) balance {fmt(c.balance)}"
+                                + (f", due {c.due_date}" if c.due_date else "") for c in target.candidates)
+            what = (f"{len(target.candidates)} invoices numbered #{invoice} match" if target.duplicate_number
+                    else f"{target.client} has {len(target.candidates)} open invoices")
+            raise NeedsConfirmation(f"{what} ({listing}); a person must pick one (by number, or by Jobber id "
+                                    f"when numbers repeat){suggestion}", target.candidates)
 
         async def _verify_chosen() -> Target:
-            return await verify_invoice(ctx, chosen, client=client, amount=amount)
+            return await verify_invoice(ctx, picked.invoice, client=client, amount=amount, invoice_id=picked.invoice_id)
 
         target = await ctx.step("verify_confirmed", _verify_chosen)
         draft.fields.pop("candidates", None)
     draft.set(invoice=target.invoice, client=target.client, amount_requested=target.amount,
               balance_before=target.balance, status_before=target.status)
     return target
+
+
+def _pick(candidates: list[Candidate], answer: int | None) -> Candidate | None:
+    """The candidate a person named: by Jobber id, or by number when that number is unique."""
+    if answer is None:
+        return None
+    by_id = [c for c in candidates if c.invoice_id == answer]
+    if by_id:
+        return by_id[0]
+    by_number = [c for c in candidates if c.invoice == answer]
+    return by_number[0] if len(by_number) == 1 else None
 
 
 # --- record ---------------------------------------------------------------------------------------
@@ -365,22 +385,24 @@ async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, met
     """Look for a payment whose Details carry the txn id; record one only when there is none."""
     from robot.faultpoints import crash_point
 
-    async with ctx.jobber.page() as page:
-        # the page still shows what "verify" read in this job (a new job always starts from a fresh load)
-        inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id, reuse=True)
+    async with ctx.jobber.page() as tab:
+        # a fresh load: the look before the write reads what Jobber has now
+        inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id)
         existing = await inv.find_payment_by_details(txn_id)
         if existing is not None:
             return Recorded(payment_id=existing.id, existed=True)
         if date_ is not None and date_ > datetime.now(UTC).date():
             date_ = None  # never a future transaction date: Jobber's own "today" then
-        pid = await inv.collect_payment(method, amount, date_, details)  # date: Jobber's today unless given
+        # the fence runs with the form filled, right before Save: a job taken over or cancelled
+        # while this step ran never writes
+        pid = await inv.collect_payment(method, amount, date_, details, before_save=ctx.fence)
         crash_point("jobber:after_save")
         return Recorded(payment_id=pid)
 
 
 async def read_back(ctx: "FlowContext", target: Target, txn_id: str | None = None) -> ReadBack:
-    async with ctx.jobber.page() as page:
-        inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id)
+    async with ctx.jobber.page() as tab:
+        inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id)
         view = await inv.read()
     found = True
     if txn_id is not None:

@@ -28,7 +28,7 @@ from flows.common import (
     record_payment,
     resolve_and_verify,
 )
-from flows.pages.payment_row import details_match
+from flows.pages.payment import details_match
 from robot.errors import FlowRefused
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
@@ -96,8 +96,8 @@ async def _record_link(ctx: "FlowContext", item: LinkItem) -> dict[str, Any]:
 
     assert item.invoice is not None and item.transaction_id is not None
     amount = Decimal(item.amount)
-    async with ctx.jobber.page() as page:
-        inv = await open_invoice(ctx, page, item.invoice)
+    async with ctx.jobber.page() as tab:
+        inv = await open_invoice(ctx, tab, item.invoice)
         view = await inv.read()
     if any(details_match(p.details, item.transaction_id) for p in view.payments):
         return {"link": item.link_id, "invoice": item.invoice, "result": "already_recorded"}

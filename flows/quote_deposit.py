@@ -23,7 +23,7 @@ from flows.common import (
     timeout_ms,
     what_moved,
 )
-from flows.pages.payment_row import details_match
+from flows.pages.payment import details_match
 from flows.pages.quotes import QuotesPage
 from robot.jobs.models import JobResult, Outcome
 from robot.money import Money, fmt
@@ -48,29 +48,29 @@ class DepositRead(BaseModel):
     payment_id: int | None = None
 
 
-async def _open(ctx: "FlowContext", page: Any, number: int, quote_id: int | None = None) -> Any:
+async def _open(ctx: "FlowContext", tab: Any, number: int, quote_id: int | None = None) -> Any:
     from flows.pages.quote import QuotePage
 
     if quote_id is not None:
-        return await QuotePage(page, timeout_ms(ctx)).open(quote_id)
-    return await (await QuotesPage(page, timeout_ms(ctx)).open()).open_quote(number)
+        return await QuotePage(tab).open(quote_id)
+    return await (await QuotesPage(tab).open()).open_quote(number)
 
 
 async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     async def _verify() -> QuoteTarget:
         earlier = None if job.dry_run else await earlier_charge(ctx)  # this job took it already: runs again
-        async with ctx.jobber.page() as page:
-            qp = await _open(ctx, page, job.quote)
+        async with ctx.jobber.page() as tab:
+            qp = await _open(ctx, tab, job.quote)
             view = await qp.read()
             if view.status != "approved":
                 raise QuoteNotApproved(f"quote #{job.quote} is {view.status_label}: Jobber takes a deposit only on an "
                                        "Approved quote; the client must approve it first")
             await qp._el("collect_deposit")  # PageDriftError naming the control when it is gone
-        deposited = sum((d.amount - d.refunded for d in view.deposits), Decimal("0.00"))
+        deposited = sum((d.amount for d in view.deposits), Decimal("0.00"))
         if earlier is not None:  # as before this job's deposit, which is recorded as it was taken
             mine = next((d for d in view.deposits if details_match(d.details, earlier.txn_id)), None)
             if mine is not None:
-                deposited -= mine.amount - mine.refunded
+                deposited -= mine.amount
             return QuoteTarget(quote=view.number, quote_id=view.id, status=view.status, total=view.total,
                                deposited=deposited, amount=earlier.amount)
         left = view.total - deposited
@@ -93,22 +93,22 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     draft.set(gateway_transaction_id=txn.id, gateway_status=txn.status.value, tender=label, amount_captured=moved)
 
     async def _record() -> int:
-        async with ctx.jobber.page() as page:
-            qp = await _open(ctx, page, target.quote, target.quote_id)
+        async with ctx.jobber.page() as tab:
+            qp = await _open(ctx, tab, target.quote, target.quote_id)
             for d in await qp.deposits():
                 if details_match(d.details, txn.id):
                     return d.id
-            return await qp.collect_deposit(jobber_method(tender), moved, None, details)
+            return await qp.collect_deposit(jobber_method(tender), moved, None, details, before_save=ctx.fence)
 
     payment_id = await ctx.step("record", _record)
     draft.recorded = True
     draft.set(jobber_payment_id=payment_id)
 
     async def _after() -> DepositRead:
-        async with ctx.jobber.page() as page:
-            view = await (await _open(ctx, page, target.quote, target.quote_id)).read()
+        async with ctx.jobber.page() as tab:
+            view = await (await _open(ctx, tab, target.quote, target.quote_id)).read()
         mine = next((d for d in view.deposits if details_match(d.details, txn.id)), None)
-        return DepositRead(deposited=sum((d.amount - d.refunded for d in view.deposits), Decimal("0.00")),
+        return DepositRead(deposited=sum((d.amount for d in view.deposits), Decimal("0.00")),
                            payment_id=mine.id if mine else None)
 
     after = await ctx.step("verify_after", _after)

@@ -1,7 +1,8 @@
 """Reconcile a merchant: gateway transactions vs Jobber payments for a period.
 
 Matched by the transaction id at the start of a payment's Details. Categories:
-- matched: both sides, same net amount (captured − refunded vs amount − refunded);
+- matched: both sides, same net amount (captured − refunded vs what is left of the payment, refunds
+  being recorded by editing it down);
 - missing_in_jobber: money moved at the gateway, no Jobber payment carries its id;
 - unknown_in_jobber: a Jobber payment carries a gateway-style id the gateway does not know
   (for the period);
@@ -98,19 +99,19 @@ async def _gateway_side(ctx: "FlowContext", since: date | None, until: date | No
 
 async def _jobber_side(ctx: "FlowContext", since: date | None, until: date | None) -> list[JbPayment]:
     out = []
-    async with ctx.jobber.page() as page:
-        rows = await (await InvoicesPage(page, timeout_ms(ctx)).open()).rows()
+    async with ctx.jobber.page() as tab:
+        rows = await (await InvoicesPage(tab).open()).rows()
         for row in rows:
             if row.status == "draft" or (row.balance == row.total and row.status != "paid"):
                 continue  # nothing paid on it (a payment netting to $0 matters to neither side)
-            view = await (await InvoicePage(page, timeout_ms(ctx)).open(row.id)).read()
+            view = await (await InvoicePage(tab).open(row.id)).read()
             for p in view.payments:
                 if not _in_period(p.date, since, until):
                     continue
                 m = TXN_IN_DETAILS.match(p.details or "")
                 out.append(JbPayment(invoice=view.number, invoice_id=view.id, payment_id=p.id,
                                      txn_id=m.group(1) if m else None, method=p.method, amount=p.amount,
-                                     refunded=p.refunded, net=p.amount - p.refunded, date=p.date, details=p.details))
+                                     refunded=p.refunded, net=p.amount, date=p.date, details=p.details))
     return out
 
 
@@ -146,8 +147,8 @@ async def _repair_one(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]
     inv_number = row.get("invoice")
     if inv_number is None:
         return {**row, "repair": "no invoice named in the transaction's description; record it by hand"}
-    async with ctx.jobber.page() as page:
-        view = await (await open_invoice(ctx, page, inv_number)).read()
+    async with ctx.jobber.page() as tab:
+        view = await (await open_invoice(ctx, tab, inv_number)).read()
     amount = Decimal(row["gateway_net"])
     if view.status not in OPEN_STATUSES or amount > view.balance:
         return {**row, "repair": f"invoice #{inv_number} is {view.status_label} with balance {fmt(view.balance)}; "

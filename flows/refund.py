@@ -23,7 +23,7 @@ from flows.common import (
     invoice_of,
     open_invoice,
 )
-from flows.pages.payment_row import details_match
+from flows.pages.payment import details_match
 from robot.faultpoints import crash_point
 from robot.jobs.models import JobResult, Outcome
 from robot.money import Money, fmt
@@ -59,8 +59,8 @@ async def find_payment(ctx: "FlowContext", txn: Any) -> PaymentTarget:
                            invoice=invoice_of(txn.description))
     if target.invoice is None:
         return target
-    async with ctx.jobber.page() as page:
-        inv = await open_invoice(ctx, page, target.invoice)
+    async with ctx.jobber.page() as tab:
+        inv = await open_invoice(ctx, tab, target.invoice)
         view = await inv.read()
     target = target.model_copy(update={"invoice_id": view.id, "balance": view.balance, "status": view.status})
     for p in view.payments:
@@ -136,15 +136,17 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     draft.report["refund_id"] = refund.id
 
     async def _record() -> bool:
-        async with ctx.jobber.page() as page:
-            inv = await open_invoice(ctx, page, target.invoice or 0, target.invoice_id)
-            row = await inv.payment_row(target.payment_id or 0)
-            current = await row.read()
-            if current.refunded >= target.jobber_refunded + refund.amount:
-                return True  # an earlier run recorded it
-            await row.refund(refund.amount, None, details_text(refund.id, f"refund of {target.txn_id}", ctx.job_id))
-            crash_point("jobber:after_save")
-            return False
+        async with ctx.jobber.page() as tab:
+            inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id)
+            payment = await inv.payment_page(target.payment_id or 0)
+            # Jobber has no refund button: the payment is edited down and its Details name the
+            # refund's id, which the look before the write searches for
+            recorded = await payment.record_refund(
+                refund.id, refund.amount, details_text(f"refund of {target.txn_id}", "gateway refund", ctx.job_id),
+                before_save=ctx.fence)
+            if recorded:
+                crash_point("jobber:after_save")
+            return not recorded
 
     existed = await ctx.step("record", _record)
     draft.recorded = True

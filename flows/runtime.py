@@ -21,7 +21,7 @@ from robot.faultpoints import crash_point
 from robot.jobs.models import Candidate, StepTiming, idempotency_key
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from flows.pages.tab import JobberTab
 
     from robot.config import Settings
     from robot.vault import MerchantCredentials
@@ -34,9 +34,9 @@ class StepRunner(Protocol):
 
 
 class JobberAccess(Protocol):
-    """Opens a signed-in Jobber page for the job's merchant (session reused, re-login once)."""
+    """Opens a signed-in Jobber tab for the job's merchant (session reused, re-login once)."""
 
-    def page(self) -> AbstractAsyncContextManager["Page"]: ...
+    def page(self) -> AbstractAsyncContextManager["JobberTab"]: ...
 
 
 class Confirmer(Protocol):
@@ -52,6 +52,10 @@ class Confirmer(Protocol):
 class NoConfirmer:
     async def choose_invoice(self, candidates: list[Candidate]) -> int | None:
         return None
+
+
+async def _no_fence() -> None:
+    return None
 
 
 class DirectSteps:
@@ -72,6 +76,9 @@ class FlowContext:
     confirmer: Confirmer = field(default_factory=NoConfirmer)
     timings: list[StepTiming] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
+    #: Called right before every write into Jobber: raises when the job has changed owner or
+    #: been cancelled since this step started (the queue's fencing); a no-op for direct runs.
+    fence: Callable[[], Awaitable[None]] = field(default=_no_fence)
 
     @property
     def merchant(self) -> str:

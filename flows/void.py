@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flows.common import Draft, NotVoidable, open_invoice
-from flows.pages.payment_row import details_match
+from flows.pages.payment import details_match
 from flows.refund import PaymentTarget, find_payment
 from robot.gateway.errors import NotVoidable as GatewayNotVoidable
 from robot.jobs.models import JobResult, Outcome
@@ -62,12 +62,11 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     async def _delete() -> bool:
         if target.invoice is None:
             return False
-        async with ctx.jobber.page() as page:
-            inv = await open_invoice(ctx, page, target.invoice, target.invoice_id)
-            for row in await inv.payment_rows():
-                payment = await row.read()
+        async with ctx.jobber.page() as tab:
+            inv = await open_invoice(ctx, tab, target.invoice, target.invoice_id)
+            for payment in await inv.payments():
                 if details_match(payment.details, target.txn_id):  # the same look every flow uses
-                    await row.delete()
+                    await (await inv.payment_page(payment.id)).delete(before_save=ctx.fence)
                     return True
         return False  # nothing to delete (an earlier run did it, or it was never recorded)
 
@@ -83,7 +82,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
         return draft.result(Outcome.succeeded, f"voided {target.txn_id} ({fmt(target.captured)}); no Jobber payment "
                                                "carried its id, so nothing was deleted in Jobber")
     paid_back = target.payment_amount or Decimal(0)
-    exp_balance = (target.balance or Decimal(0)) + paid_back - target.jobber_refunded
+    exp_balance = (target.balance or Decimal(0)) + paid_back  # what is left of it (refunds edited it down)
     if after.payment_id is not None or after.balance != exp_balance:
         return draft.result(Outcome.recorded_with_mismatch,
                             f"voided {target.txn_id}; Jobber shows balance {fmt(after.balance)}"

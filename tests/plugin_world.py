@@ -138,6 +138,7 @@ def world_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def world_env(tmp_path_factory: pytest.TempPathFactory, mock_jobber: MockJobber, world_sandbox: Any) -> WorldEnv:
     tmp = tmp_path_factory.mktemp("flow-world")
     settings = load_settings(data_dir=tmp / "data", jobber_url=mock_jobber.url, gateway_url=world_sandbox.url,
+                             host_resolver_rules=mock_jobber.resolver_rules,
                              credential_key=Fernet.generate_key().decode(), action_timeout_ms=4_000,
                              navigation_timeout_ms=8_000, unavailable_retries=1, trace=False)
     settings.ensure_dirs()

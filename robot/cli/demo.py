@@ -27,10 +27,12 @@ DEMO_TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DP"
 DEMO_GATEWAY_KEY = "sk_test_acme"  # the sandbox's demo merchant key (fixtures/gateway_sandbox/scenarios)
 
 
-def _env_for(data_dir: Path, jobber_url: str, gateway_url: str) -> dict[str, str]:
+def _env_for(data_dir: Path, jobber_url: str, gateway_url: str, resolver_rules: str) -> dict[str, str]:
     return {
         "JOBBER_ROBOT_DATA_DIR": str(data_dir / "robot"),
         "JOBBER_ROBOT_JOBBER_URL": jobber_url,
+        # the mock's identity and app hosts have names of their own, mapped to this machine
+        "JOBBER_ROBOT_HOST_RESOLVER_RULES": resolver_rules,
         "JOBBER_ROBOT_GATEWAY_URL": gateway_url,
         # the vault makes this key file (0600, atomically) on first use, like on a real install
         "JOBBER_ROBOT_CREDENTIAL_KEY_FILE": str(data_dir / "demo.key"),
@@ -73,7 +75,7 @@ def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = 
         sandbox.admin.reset("demo")
         saved = {k: os.environ.get(k) for k in ("JOBBER_ROBOT_DATA_DIR", "JOBBER_ROBOT_JOBBER_URL",
                                                    "JOBBER_ROBOT_GATEWAY_URL", "JOBBER_ROBOT_CREDENTIAL_KEY_FILE")}
-        os.environ.update(_env_for(data_dir, site.url, sandbox.url))
+        os.environ.update(_env_for(data_dir, site.url, sandbox.url, site.resolver_rules))
         get_settings.cache_clear()
         try:
             _store_merchant()

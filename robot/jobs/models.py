@@ -166,6 +166,7 @@ class Outcome(str, Enum):
 
 class Candidate(BaseModel):
     invoice: int
+    invoice_id: int | None = None      # Jobber's own id: numbers need not be unique
     issued_date: date | None = None
     due_date: date | None = None
     total: Money

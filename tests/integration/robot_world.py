@@ -50,7 +50,7 @@ class World:
 
 
 def make_world(tmp_path: Path, site: MockJobber, **settings: Any) -> World:
-    s = load_settings(data_dir=tmp_path / "data", jobber_url=site.url,
+    s = load_settings(data_dir=tmp_path / "data", jobber_url=site.url, host_resolver_rules=site.resolver_rules,
                       credential_key=Fernet.generate_key().decode(),
                       action_timeout_ms=4_000, navigation_timeout_ms=8_000, unavailable_retries=1, **settings)
     s.ensure_dirs()

@@ -140,6 +140,7 @@ def make_env(tmp: Path, site: Any, sandbox: Any, *, database_url: str | None = N
     key = Fernet.generate_key().decode()
     values: dict[str, Any] = {
         "data_dir": tmp / "data", "jobber_url": site.url, "gateway_url": sandbox.url, "credential_key": key,
+        "host_resolver_rules": site.resolver_rules,
         "action_timeout_ms": 6_000, "navigation_timeout_ms": 10_000, "unavailable_retries": 1,
         "api_key": API_KEY, "log_level": "INFO", **settings,
     }
