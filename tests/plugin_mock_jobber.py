@@ -35,10 +35,12 @@ DEMO_PASSWORD = "correct-horse-42"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 SMS_EMAIL = "sms@bravo.test"
 SMS_PASSWORD = "pool-party-77"
-FRANCHISE_EMAIL = "franchise@delta.test"
+FRANCHISE_EMAIL = "franchise@delta.test"  # one login, two accounts: Delta Lawn North / South
 FRANCHISE_PASSWORD = "two-lawns-88"
-PAGE_EMAIL = "page@echo.test"
+FRANCHISE_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+PAGE_EMAIL = "page@echo.test"  # Echo Gardens, payment_ui "page"
 PAGE_PASSWORD = "echo-garden-31"
+PAGE_TOTP_SECRET = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"
 
 
 def totp_code(secret: str = DEMO_TOTP_SECRET, at: datetime | None = None) -> str:
@@ -103,7 +105,9 @@ def sign_in(site: MockJobber, email: str = DEMO_EMAIL, password: str = DEMO_PASS
     TOTP (the demo secret, or `totp_secret`) or the outbox's SMS code → /auth/callback → the
     account chooser when the login holds several (`account` = business name) → the app.
 
-    Returns the client (a new `site.client()` unless given) sending X-CSRF-Token.
+    Returns the client (a new `site.client()` unless given) sending X-CSRF-Token. Each wrong
+    TOTP try counts as a failed code; three sign-ins of one user fit in one 30 s step (the codes
+    of the step and its two neighbours, each usable once).
     """
     assert site.admin is not None
     c = client or site.client()
@@ -123,7 +127,11 @@ def sign_in(site: MockJobber, email: str = DEMO_EMAIL, password: str = DEMO_PASS
             assert secret, f"no TOTP secret known for {email}"
             done = _totp_step(site, c, r, data, secret)
         else:
-            code = [m for m in site.admin.outbox() if m["channel"] == "sms"][-1]["code"]
+            shown = re.search(r"<span data-phone>[^<]*?(\d{4})</span>", r.text)
+            assert shown, "no masked phone on the SMS challenge"
+            sent = [m for m in site.admin.outbox() if m["channel"] == "sms" and m["to"].endswith(shown.group(1))]
+            assert sent, "no SMS code in the outbox"
+            code = sent[-1]["code"]
             done = c.post(str(r.url), data={**data, "code": code})
         assert done.status_code == 302, f"code refused: {done.status_code} {done.text[:300]}"
         r = follow(c, done)
