@@ -162,7 +162,8 @@ class _Attempt:
     async def _walk(self) -> LoginResult:
         await self._open()
         for _ in range(MAX_STEPS):
-            self.seen = seen = await where(self.tab)
+            # a page load across hosts (and the app's first render) may take longer than a click
+            self.seen = seen = await where(self.tab, self.tab.timeout_ms * 2)
             place = seen.place
             if place is Place.app:
                 return await self._in_app()

@@ -17,12 +17,29 @@ from robot.config import Settings, load_settings
 from robot.sessions import SessionPool
 from robot.twofactor import CodeProvider, TotpCodes
 from robot.vault import MerchantCredentials, TwoFactorMode, Vault
-from tests.plugin_mock_jobber import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET, SMS_EMAIL, SMS_PASSWORD
+from tests.plugin_mock_jobber import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    FRANCHISE_EMAIL,
+    FRANCHISE_PASSWORD,
+    PAGE_EMAIL,
+    PAGE_PASSWORD,
+    SMS_EMAIL,
+    SMS_PASSWORD,
+)
 
 ACME = dict(merchant="acme", jobber_email=DEMO_EMAIL, jobber_password=SecretStr(DEMO_PASSWORD),
             two_factor=TwoFactorMode.totp, totp_seed=SecretStr(DEMO_TOTP_SECRET))
 BRAVO = dict(merchant="bravo", jobber_email=SMS_EMAIL, jobber_password=SecretStr(SMS_PASSWORD),
              two_factor=TwoFactorMode.handoff)
+#: one login holding two accounts (Delta Lawn North and South): the merchant is South
+DELTA = dict(merchant="delta", jobber_email=FRANCHISE_EMAIL, jobber_password=SecretStr(FRANCHISE_PASSWORD),
+             two_factor=TwoFactorMode.totp, totp_seed=SecretStr("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+             business_name="Delta Lawn South")
+#: an account that records payments on the New Payment page
+ECHO = dict(merchant="echo", jobber_email=PAGE_EMAIL, jobber_password=SecretStr(PAGE_PASSWORD),
+            two_factor=TwoFactorMode.totp, totp_seed=SecretStr("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"))
 
 
 @dataclass
@@ -43,6 +60,10 @@ class World:
     def account(self, email: str = DEMO_EMAIL) -> dict[str, Any]:
         return next(a for a in self.state()["accounts"] if a["email"] == email)
 
+    def user(self, email: str = DEMO_EMAIL) -> dict[str, Any]:
+        """The identity host's user (failed_logins, blocked, failed_codes, mfa_locked_until)."""
+        return next(u for u in self.state()["users"] if u["email"] == email)
+
     def add(self, **overrides: Any) -> MerchantCredentials:
         creds = MerchantCredentials(**{**ACME, **overrides})
         self.vault.put(creds)
@@ -55,8 +76,8 @@ def make_world(tmp_path: Path, site: MockJobber, **settings: Any) -> World:
                       action_timeout_ms=4_000, navigation_timeout_ms=8_000, unavailable_retries=1, **settings)
     s.ensure_dirs()
     w = World(site=site, settings=s, vault=Vault.from_settings(s), tmp=tmp_path)
-    w.vault.put(MerchantCredentials(**ACME))
-    w.vault.put(MerchantCredentials(**BRAVO))
+    for base in (ACME, BRAVO, DELTA, ECHO):
+        w.vault.put(MerchantCredentials(**base))
     return w
 
 
