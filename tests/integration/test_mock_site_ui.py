@@ -172,7 +172,7 @@ def test_duplicate_invoice_numbers_are_both_listed(page: Page, jobber: MockJobbe
     # each row opens its own invoice
     open_invoice(page, 3001, client="Omar Haddad")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hedge trimming")
-    expect(fact(page, "Client")).to_have_text("Omar Haddad")
+    expect(page.get_by_label("Client", exact=True)).to_have_text("Omar Haddad")
 
 
 # -- the invoice page --------------------------------------------------------------------------
