@@ -120,6 +120,23 @@ def test_signed_out_page_goes_to_identity_host_and_back(jobber: MockJobber) -> N
     assert (state["password_posts"], state["code_posts"]) == (1, 1)
 
 
+def test_cookies_are_host_only_and_http_only(jobber: MockJobber) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def record(resp: httpx.Response) -> None:
+        seen.extend((resp.request.url.host, v) for v in resp.headers.get_list("set-cookie"))
+
+    with jobber.client(event_hooks={"response": [record]}) as c:
+        sign_in(jobber, client=c, remember_device=True)
+    names = {(host, v.split("=", 1)[0]) for host, v in seen}
+    app, identity = _host(jobber.url), _host(jobber.identity_url)
+    assert {(app, "_jobber_auth"), (app, "_jobber_session"), (identity, "auth0"), (identity, "auth0-mf"),
+            (identity, "did")} <= names
+    for _, header in seen:
+        low = header.lower()
+        assert "httponly" in low and "samesite=lax" in low and "domain=" not in low, header
+
+
 def test_each_host_serves_only_its_routes(jobber: MockJobber) -> None:
     with jobber.client() as c:
         assert c.get(jobber.url + "/u/login?state=x").status_code == 404
