@@ -133,6 +133,21 @@ def test_invoice_list_loads_with_headers_and_searches_by_number_and_client(page:
     expect(table.locator("tbody tr")).to_have_text(["No invoices"])
 
 
+def test_the_list_is_busy_from_the_keystroke_until_its_rows_are_shown(page: Page, jobber: MockJobber) -> None:
+    sign_in(page, jobber)
+    table = invoices_table(page)
+    jobber.admin.faults(latency_ms=800)
+    page.get_by_label("Search invoices").fill("1042")
+    assert table.get_attribute("aria-busy") == "true"  # at once: never a stale list marked loaded
+    expect(table).to_have_attribute("aria-busy", "false")
+    assert column(table, "Invoice #") == ["1042"]
+    table.get_by_role("link", name="1042").click()
+    expect(page.locator("section.page")).to_have_attribute("aria-busy", "true")
+    expect(page.get_by_label("Invoice #", exact=True)).to_have_count(0)
+    expect(fact(page, "Invoice #")).to_have_text("1042")
+    expect(page.locator("section.page")).to_have_attribute("aria-busy", "false")
+
+
 def test_status_chips_filter_the_list(page: Page, jobber: MockJobber) -> None:
     sign_in(page, jobber)
     chips = page.get_by_role("group", name="Status", exact=True)
@@ -447,6 +462,9 @@ def test_quote_deposit_in_the_dialog_then_convert_carries_it_to_the_invoice(page
     expect(payments.get_by_role("link", name="Credit card (deposit)")).to_be_visible()
     expect(fact(page, "Balance")).to_have_text("$300.00")
     assert jobber.admin.quote(12)["status"] == "converted"
+    payments.get_by_role("link", name="Credit card (deposit)").click()
+    expect(fact(page, "Method")).to_have_text("Credit card (deposit)")
+    expect(fact(page, "Amount")).to_have_text("$100.00")
 
 
 def test_quote_deposit_on_the_new_payment_page(page: Page, jobber: MockJobber) -> None:
