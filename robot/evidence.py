@@ -60,7 +60,7 @@ def _secret_fields(page: "Page") -> list["Locator"]:
     from robot.locators import PageLocators
 
     fields: list["Locator"] = []
-    for page_key, key in (("login", "password"), ("two_factor", "code")):
+    for page_key, key in (("sign_in", "password"), ("mfa", "code")):
         fields.extend(PageLocators(page, page_key).candidates(key))
     return fields
 
