@@ -47,10 +47,14 @@ class BasePage:
     async def _text(self, key: str) -> str:
         return (await (await self._el(key)).inner_text()).strip()
 
+    def _on_app_host(self) -> bool:
+        """The app's controls count only on the app's own host (an identity page has headings too)."""
+        return urlparse(self.page.url).netloc.lower() == self.tab.app_host
+
     async def _raise_if_signed_out(self) -> None:
         """A control missing because the browser is on a sign-in page is not drift."""
         seen = await where(self.tab, timeout_ms=0)
-        if seen.place.signed_out and seen.place is not Place.unknown:
+        if (seen.place.signed_out and seen.place is not Place.unknown) or not seen.on_app_host:
             raise SessionExpired(f"the Jobber session ended (the browser is at {seen.place.value}); "
                                  "signing in again")
 
@@ -75,7 +79,7 @@ class BasePage:
                 if "Timeout" in str(exc).split("\n", 1)[0]:
                     break
                 # the document was replaced while waiting (a redirect): wait on the new one
-        if await self.loc.present(self.loc.spec.ready):
+        if self._on_app_host() and await self.loc.present(self.loc.spec.ready):
             return
         await self._raise_if_signed_out()
         await self.loc.require(self.loc.spec.ready, timeout_ms=0)  # PageDriftError naming it

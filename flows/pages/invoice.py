@@ -132,7 +132,7 @@ class InvoicePage(BasePage):
 
         dialog = CollectPaymentDialog(self.page, timeout_ms=self.timeout_ms)
         form = NewPaymentPage(self.page, self.timeout_ms)
-        either = dialog.loc.candidates("dialog")[0].or_(form.loc.candidates("allocations")[0])
+        either = dialog.loc.candidates("dialog")[0].or_(form.loc.candidates("heading")[0])
         try:
             await either.first.wait_for(state="visible", timeout=self.timeout_ms)
         except PlaywrightError:

@@ -64,7 +64,7 @@ class QuotePage(BasePage):
         dialog_loc = self.loc.candidates("deposit_dialog")[0]
         form = NewPaymentPage(self.page, self.timeout_ms)
         try:
-            await dialog_loc.or_(form.loc.candidates("allocations")[0]).first.wait_for(
+            await dialog_loc.or_(form.loc.candidates("heading")[0]).first.wait_for(
                 state="visible", timeout=self.timeout_ms)
         except PlaywrightError:
             await self._raise_if_signed_out()
