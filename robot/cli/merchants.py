@@ -60,6 +60,8 @@ def add(
     two_factor: TwoFactorMode = typer.Option(TwoFactorMode.handoff, "--2fa", help="totp: robot makes codes from a seed; handoff: a person gives the code"),
     gateway_merchant: str = typer.Option(None, "--gateway-merchant", help="gateway merchant id"),
     jobber_url: str = typer.Option(None, "--jobber-url", help="override the Jobber URL for this merchant"),
+    business_name: str = typer.Option(None, "--business-name",
+                                      help="the Jobber account to land in when the login holds several"),
     stdin: bool = typer.Option(False, "--stdin", help="read secrets from standard input, one per line"),
 ) -> None:
     """Add a merchant: prompts for the Jobber password, the TOTP seed (totp) and the gateway API key."""
@@ -74,7 +76,8 @@ def add(
         if gateway_merchant:
             gateway = GatewayCredentials(merchant_id=gateway_merchant, api_key=_secret("Gateway API key", stdin))
         creds = MerchantCredentials(merchant=merchant, jobber_email=email, jobber_password=password,
-                                    two_factor=two_factor, totp_seed=seed, gateway=gateway, jobber_url=jobber_url)
+                                    two_factor=two_factor, totp_seed=seed, gateway=gateway, jobber_url=jobber_url,
+                                    business_name=business_name)
         vault.put(creds)
     except (RobotError, ValidationError) as exc:
         _fail(exc)
@@ -122,13 +125,15 @@ def update(
     email: str = typer.Option(None, "--email"),
     two_factor: TwoFactorMode = typer.Option(None, "--2fa"),
     jobber_url: str = typer.Option(None, "--jobber-url"),
+    business_name: str = typer.Option(None, "--business-name", help="the Jobber account to land in"),
     stdin: bool = typer.Option(False, "--stdin", help="read secrets from standard input, one per line"),
 ) -> None:
     """Change what is stale (most often: `merchants update acme --password`). Drops the stored session."""
     try:
         vault = _vault()
         current = vault.get(merchant)
-        changes: dict[str, object] = {"jobber_email": email, "two_factor": two_factor, "jobber_url": jobber_url}
+        changes: dict[str, object] = {"jobber_email": email, "two_factor": two_factor, "jobber_url": jobber_url,
+                                      "business_name": business_name}
         if password:
             changes["jobber_password"] = _secret("New Jobber password", stdin)
         if seed:
