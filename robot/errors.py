@@ -95,8 +95,8 @@ class AccountBlocked(PersonNeeded):
     """Too many failed sign-ins: blocked until the link Jobber e-mails to the owner is followed."""
 
     code = "account_blocked"
-    person_action = ("follow the unblock link Jobber e-mailed to the account owner, then check the stored "
-                     "password with `jobber-robot merchants update MERCHANT --password`")
+    person_action = ("follow the unblock link Jobber e-mailed to the account owner, then run "
+                     "`jobber-robot merchants update MERCHANT --resume-sign-in` (with --password if it was wrong)")
 
 
 class CaptchaRequired(PersonNeeded):
@@ -104,7 +104,7 @@ class CaptchaRequired(PersonNeeded):
 
     code = "captcha"
     person_action = ("sign in to Jobber once by hand from this network (the CAPTCHA is theirs to solve), "
-                     "then retry the job")
+                     "then run `jobber-robot merchants update MERCHANT --resume-sign-in` and retry the job")
 
 
 class AccountNotFound(AccessError):

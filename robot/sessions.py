@@ -239,8 +239,8 @@ class SessionPool:
         if stopped is not None:
             kind = CaptchaRequired if stopped.get("reason") == "captcha" else AccountBlocked
             return kind(f"Jobber stopped the sign-in at {stopped.get('at')} ({stopped.get('reason')}); the robot "
-                        f"does not sign in again until `jobber-robot merchants update {creds.merchant}` is run "
-                        "after a person has acted")
+                        f"does not sign in again until `jobber-robot merchants update {creds.merchant} "
+                        "--resume-sign-in` is run after a person has acted")
         return None
 
     def _remember_refusal(self, creds: "MerchantCredentials", result: LoginResult) -> None:

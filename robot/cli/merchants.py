@@ -126,6 +126,8 @@ def update(
     two_factor: TwoFactorMode = typer.Option(None, "--2fa"),
     jobber_url: str = typer.Option(None, "--jobber-url"),
     business_name: str = typer.Option(None, "--business-name", help="the Jobber account to land in"),
+    resume_sign_in: bool = typer.Option(False, "--resume-sign-in",
+                                        help="a person cleared Jobber's block or CAPTCHA: let the robot sign in again"),
     stdin: bool = typer.Option(False, "--stdin", help="read secrets from standard input, one per line"),
 ) -> None:
     """Change what is stale (most often: `merchants update acme --password`). Drops the stored session."""
@@ -144,6 +146,8 @@ def update(
                 raise typer.Exit(1)
             changes["gateway"] = {"merchant_id": current.gateway.merchant_id, "api_key": _secret("New gateway API key", stdin)}
         vault.update(merchant, **changes)
+        if resume_sign_in:
+            vault.clear_sign_in_stop(merchant)
     except (RobotError, ValidationError) as exc:
         _fail(exc)
     out.print(f"[green]updated {merchant}[/green]")
