@@ -26,7 +26,7 @@ def test_every_job_kind_has_a_flow_with_ordered_stages() -> None:
 
 
 def test_details_match_is_the_whole_transaction_id() -> None:
-    from flows.pages.payment_row import details_match
+    from flows.pages.payment import details_match
 
     details = details_text("txn_12", "Visa •••• 1111", "j-9")
     assert details_match(details, "txn_12") and details_match(details.upper(), "txn_12")
@@ -57,7 +57,7 @@ def _t(i: str, net: str, invoice: int = 1) -> GwTxn:
 
 def _p(txn: str | None, net: str, pid: int) -> JbPayment:
     d = Decimal(net)
-    return JbPayment(invoice=1, invoice_id=1, payment_id=pid, txn_id=txn, method="Credit Card", amount=d,
+    return JbPayment(invoice=1, invoice_id=1, payment_id=pid, txn_id=txn, method="Credit card", amount=d,
                      refunded=Decimal(0), net=d, date=date(2026, 11, 1), details="")
 
 
