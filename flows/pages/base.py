@@ -100,7 +100,9 @@ class BasePage:
             msg = str(exc).split("\n", 1)[0]
             if once_more and ("ERR_ABORTED" in msg or "interrupted by another navigation" in msg):
                 await self.page.wait_for_load_state("domcontentloaded")
-                return None
+                if not self._on_app_host():
+                    return None  # gone to sign in: the page's wait says so and the session is renewed
+                return await self._navigate(path, once_more=False)  # the app went elsewhere: load ours
             if not once_more or "net::" in msg or "Timeout" in msg:
                 raise JobberUnavailable(f"Jobber did not answer ({msg}); try again later") from None
             raise

@@ -123,6 +123,21 @@ async def test_a_blocked_user_is_reported_with_the_unblock_action_and_no_11th_tr
             async with pool.job("acme", "blocked-again"):
                 pass
     assert world.state()["password_posts"] == posts + 1  # no further try by any job
+    # the owner follows the unblock e-mail; support lets the robot sign in again
+    link = [m for m in world.site.admin.outbox() if m["channel"] == "email"][-1]["link"]  # type: ignore[union-attr]
+    with world.site.client() as c:
+        assert c.get(link).status_code == 200
+    from typer.testing import CliRunner
+
+    from robot.cli import app
+
+    s = world.settings
+    env = {"JOBBER_ROBOT_DATA_DIR": str(s.data_dir),
+           "JOBBER_ROBOT_CREDENTIAL_KEY": s.credential_key.get_secret_value()}  # type: ignore[union-attr]
+    done = CliRunner().invoke(app, ["merchants", "update", "acme", "--resume-sign-in"], env=env)
+    assert done.exit_code == 0, done.output
+    async with world.pool() as pool, pool.job("acme", "unblocked") as sess:
+        assert sess.last_login is not None and sess.last_login.ok
 
 
 async def test_a_captcha_goes_to_a_person_and_nothing_is_submitted(world: World) -> None:
