@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from flows.common import Draft, details_text, invoice_of, job_of, open_invoice
+from flows.common import Draft, details_text, invoice_id_of, invoice_of, job_of, open_invoice
 from flows.pages.payment import details_match
 from robot.gateway.errors import ACH_RETURN_CODES
 from robot.jobs.models import JobResult, Outcome
@@ -35,6 +35,7 @@ class AchItem(BaseModel):
     amount: str
     return_code: str | None = None
     invoice: int | None = None
+    invoice_id: int | None = None
     origin_job: str | None = None
 
 
@@ -45,6 +46,7 @@ async def _debits(ctx: "FlowContext") -> list[AchItem]:
             continue
         out.append(AchItem(txn_id=txn.id, status=txn.status.value, amount=f"{txn.amount:.2f}",
                            return_code=txn.return_code, invoice=invoice_of(txn.description),
+                           invoice_id=invoice_id_of(txn.description),
                            origin_job=job_of(txn.reference)))
     return out
 
@@ -55,7 +57,7 @@ async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
     if item.invoice is None:
         return {**base, "result": "problem", "message": "the transaction names no Jobber invoice"}
     async with ctx.jobber.page() as tab:
-        inv = await open_invoice(ctx, tab, item.invoice)
+        inv = await open_invoice(ctx, tab, item.invoice, item.invoice_id)
         for payment in await inv.payments():
             if not details_match(payment.details, item.txn_id):
                 continue

@@ -47,7 +47,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft, *, what: str = "charge
                             f"invoice #{target.invoice} (balance {fmt(target.balance)} → "
                             f"{fmt(target.balance - amount if target.balance is not None else None)}); "
                             "no money moved, nothing recorded")
-    description = gateway_description(ctx, invoice=target.invoice)
+    description = gateway_description(ctx, invoice=target.invoice, invoice_id=target.invoice_id)
     txn = await ctx.step("gateway", lambda: move_money(ctx, tender, amount, description))
     label, moved, details = what_moved(ctx, tender, txn)
     draft.money_moved = True

@@ -264,6 +264,7 @@ class EarlierCharge(BaseModel):
     txn_id: str
     amount: Money
     invoice: int | None = None
+    invoice_id: int | None = None
 
 
 async def earlier_charge(ctx: "FlowContext") -> EarlierCharge | None:
@@ -272,7 +273,8 @@ async def earlier_charge(ctx: "FlowContext") -> EarlierCharge | None:
     if txn is None or txn.status.value == "declined":
         return None
     moved = txn.amount if txn.kind.value == "ach_debit" else txn.captured
-    return EarlierCharge(txn_id=txn.id, amount=moved, invoice=invoice_of(txn.description))
+    return EarlierCharge(txn_id=txn.id, amount=moved, invoice=invoice_of(txn.description),
+                         invoice_id=invoice_id_of(txn.description))
 
 
 async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None, amount: Decimal | None,
@@ -328,7 +330,7 @@ async def resolve_and_verify(ctx: "FlowContext", draft: Draft, invoice: int | No
             draft.money_moved = True
             draft.set(gateway_transaction_id=earlier.txn_id)
             return await verify_invoice(ctx, earlier.invoice or invoice or 0, client=client, amount=amount,
-                                        earlier=earlier)
+                                        invoice_id=earlier.invoice_id, earlier=earlier)
         target = await find_target(ctx, invoice, client, amount)
         if target.candidates:
             return target
@@ -444,18 +446,30 @@ async def record_and_verify(ctx: "FlowContext", draft: Draft, target: Target, *,
 # --- the gateway side ----------------------------------------------------------------------------
 
 _INVOICE_IN_DESC = re.compile(r"invoice #(\d+)")
+_INVOICE_ID_IN_DESC = re.compile(r"invoice #\d+ \(id (\d+)\)")
 _QUOTE_IN_DESC = re.compile(r"quote #(\d+)")
 TXN_IN_DETAILS = re.compile(r"^\s*([A-Za-z]+_[A-Za-z0-9]+)\b")
 
 
-def gateway_description(ctx: "FlowContext", *, invoice: int | None = None, quote: int | None = None) -> str:
-    """What the gateway keeps with the transaction so refund/void/reconcile find the Jobber side."""
-    what = f"Jobber invoice #{invoice}" if invoice is not None else f"Jobber quote #{quote}"
+def gateway_description(ctx: "FlowContext", *, invoice: int | None = None, invoice_id: int | None = None,
+                        quote: int | None = None) -> str:
+    """What the gateway keeps with the transaction so refund/void/reconcile find the Jobber side.
+    Jobber's invoice numbers need not be unique: its own id goes along with the number."""
+    if invoice is not None:
+        what = f"Jobber invoice #{invoice}" + (f" (id {invoice_id})" if invoice_id is not None else "")
+    else:
+        what = f"Jobber quote #{quote}"
     return f"{what} · job {ctx.job_id}"
 
 
 def invoice_of(description: str) -> int | None:
     m = _INVOICE_IN_DESC.search(description or "")
+    return int(m.group(1)) if m else None
+
+
+def invoice_id_of(description: str) -> int | None:
+    """The Jobber id of the invoice a transaction was for (None for older transactions)."""
+    m = _INVOICE_ID_IN_DESC.search(description or "")
     return int(m.group(1)) if m else None
 
 

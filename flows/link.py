@@ -47,7 +47,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     if job.dry_run:
         return draft.result(Outcome.dry_run, f"dry run: would create a {fmt(amount)} payment link for invoice "
                                              f"#{target.invoice} and send it by {job.send_via} to {job.to}")
-    description = gateway_description(ctx, invoice=target.invoice)
+    description = gateway_description(ctx, invoice=target.invoice, invoice_id=target.invoice_id)
     link = await ctx.step("gateway", lambda: ctx.gateway.create_link(amount, idempotency_key=ctx.key("gateway"),
                                                                      description=description))
     draft.set(tender=f"link {link.id}", gateway_status=link.status.value)

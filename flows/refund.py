@@ -20,6 +20,7 @@ from flows.common import (
     PaymentNotFound,
     check_amount,
     details_text,
+    invoice_id_of,
     invoice_of,
     open_invoice,
 )
@@ -56,11 +57,11 @@ class PaymentTarget(BaseModel):
 async def find_payment(ctx: "FlowContext", txn: Any) -> PaymentTarget:
     target = PaymentTarget(txn_id=txn.id, txn_status=txn.status.value, tender=txn.tender.describe(),
                            captured=txn.captured, refundable=txn.refundable, settled=txn.settled,
-                           invoice=invoice_of(txn.description))
+                           invoice=invoice_of(txn.description), invoice_id=invoice_id_of(txn.description))
     if target.invoice is None:
         return target
     async with ctx.jobber.page() as tab:
-        inv = await open_invoice(ctx, tab, target.invoice)
+        inv = await open_invoice(ctx, tab, target.invoice, target.invoice_id)
         view = await inv.read()
     target = target.model_copy(update={"invoice_id": view.id, "balance": view.balance, "status": view.status})
     for p in view.payments:
