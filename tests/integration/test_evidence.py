@@ -62,7 +62,9 @@ async def test_failed_job_evidence_has_no_secret_in_clear(world: World) -> None:
     code = pyotp.TOTP(DEMO_TOTP_SECRET).at(step * STEP_SECONDS)
     secrets = [DEMO_PASSWORD, quote_plus(DEMO_PASSWORD), DEMO_TOTP_SECRET, code]
     cookies = world.vault.load_storage_state("acme")["cookies"]  # type: ignore[index]
-    secrets += [c["value"] for c in cookies if c["name"] in ("_jobber_session", "_jobber_device")]
+    # the app session and the identity host's session, remembered device and device id
+    secrets += [c["value"] for c in cookies if c["name"] in ("_jobber_session", "auth0", "auth0-mf", "did")]
+    assert {"_jobber_session", "auth0"} <= {c["name"] for c in cookies}
     files = _all_text(world.settings.data_path)  # artifacts, logs, vault, sessions
     assert any(n.endswith("robot.jsonl") for n in files)
     _assert_absent(files, secrets)
