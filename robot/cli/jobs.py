@@ -127,7 +127,9 @@ def jobs_show(job_id: str, json_output: bool = typer.Option(False, "--json")) ->
     if v.waiting_for:
         w = v.waiting_for
         if w.get("kind") == "2fa":
-            out.print(f"waits for a verification code ({w.get('hint', '')}): jobber-robot handoff {v.job_id} CODE")
+            until = f", until {w['deadline']}" if w.get("deadline") else ""
+            out.print(f"waits for a verification code ({w.get('hint', '')}{until}): "
+                      f"jobber-robot handoff {v.job_id} CODE")
         else:
             nums = [c_["invoice"] for c_ in w.get("candidates", [])]
             out.print(f"waits for a person to pick the invoice among {nums}: "

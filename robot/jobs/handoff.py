@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, SetWorkflowID
@@ -116,6 +117,15 @@ class QueueCodeProvider:
     def __init__(self, settings: "Settings", fallback: Any = None) -> None:
         self.settings = settings
         self.fallback = fallback
+        #: job → when its wait for a code ends: a code asked for again (Jobber refused a mistyped
+        #: one) is waited for within the same deadline, not a new one
+        self._deadlines: dict[str, datetime] = {}
+
+    def deadline(self, job_id: str) -> datetime:
+        now = datetime.now(UTC)
+        if job_id not in self._deadlines:  # forget the waits that ended long ago (a worker runs for days)
+            self._deadlines = {j: d for j, d in self._deadlines.items() if d > now - timedelta(hours=1)}
+        return self._deadlines.setdefault(job_id, now + timedelta(seconds=self.settings.handoff_timeout_seconds))
 
     async def get_code(self, merchant: str, channel: str, hint: str) -> str | None:
         if DBOS.workflow_id is None:
@@ -127,11 +137,16 @@ class QueueCodeProvider:
             return await self.fallback.get_code(merchant, channel, hint)
         job_id = DBOS.workflow_id
         log = get_logger("handoff", merchant=merchant, job=job_id)
-        timeout = self.settings.handoff_timeout_seconds
-        log.info("waiting for a verification code", channel=channel, timeout_seconds=timeout,
+        deadline = self.deadline(job_id)
+        timeout = (deadline - datetime.now(UTC)).total_seconds()
+        if timeout <= 0:
+            log.warning("the wait for a verification code is over", deadline=deadline.isoformat())
+            return None
+        log.info("waiting for a verification code", channel=channel, timeout_seconds=round(timeout),
                  answer_with=f"jobber-robot handoff {job_id} CODE")
         sealed = await _ask("2fa", TOPIC_2FA, STATUS_WAITING_2FA, timeout,
-                            {"merchant": merchant, "channel": channel, "hint": hint})
+                            {"merchant": merchant, "channel": channel, "hint": hint,
+                             "deadline": deadline.isoformat(timespec="seconds")})
         if sealed is None:
             log.warning("no verification code handed over in time", timeout_seconds=timeout)
             if _RUNTIME is not None:
