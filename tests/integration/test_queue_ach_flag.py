@@ -3,21 +3,29 @@
 A real keyed-ACH charge job runs through the queue (worker process); the sandbox returns the debit
 with R01; an ach_check job reverses the Jobber payment. Then `jobs show` / `jobs list`, the job
 store and `GET /jobs/{id}` of the intake show the charge job flagged, mock Jobber shows the
-payment refunded, and the gateway shows the return. A second check flags nothing twice.
+payment refunded (edited down to $0.00 with a Refund line in its Details), and the gateway shows
+the return. A second check flags nothing twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from flows.pages.payment import details_match, refunded_in
 from tests.integration.test_queue_intake import _wait_http
 from tests.plugin_gateway import ACCOUNT, ROUTING, creds_for, make_gateway
 from tests.reliability.queue_env import API_KEY, free_port, make_env, reset_world
+
+
+def _refund_lines(details: str) -> list[str]:
+    """The refunds recorded in a payment's Details, one "Refund <id> $<amount> (...)" line each."""
+    return [line for line in details.splitlines() if line.startswith("Refund ")]
 
 
 def _bank_token(url: str) -> str:
@@ -40,14 +48,14 @@ def test_ach_return_flags_the_charge_job(tmp_path: Path, mock_jobber: Any, world
         serve = env.start("serve", "--port", str(port), log="serve")
         charge_id = env.enqueue({"kind": "charge", "merchant": "acme", "invoice": 1070, "amount": "300.00",
                                  "tender": {"type": "ach_token", "token": _bank_token(world_sandbox.url)}})
-        charge = env.wait_job(charge_id, timeout=60, watch=[worker])
+        charge = env.wait_job(charge_id, timeout=180, watch=[worker])
         assert charge.outcome == "pending", charge.message
         txn = charge.result.gateway_transaction_id
         assert env.job(charge_id).flags == [], "not flagged before any return"
 
         world_sandbox.admin.ach_return(txn, "R01")
         check_id = env.enqueue({"kind": "ach_check", "merchant": "acme"})
-        check = env.wait_job(check_id, timeout=60, watch=[worker])
+        check = env.wait_job(check_id, timeout=180, watch=[worker])
         assert check.outcome == "reversed", check.message
 
         flag = f"ach_returned R01 (insufficient funds) — Jobber payment reversed by job {check_id}"
@@ -66,19 +74,23 @@ def test_ach_return_flags_the_charge_job(tmp_path: Path, mock_jobber: Any, world
         assert body["flags"] == [flag] and body["outcome"] == "pending"
 
         # Jobber: the payment is reversed by a refund naming the return, the transaction and the job
+        # (Jobber has no refund button: the payment is edited down and Details get a "Refund" line)
         [_, payment] = mock_jobber.admin.invoice(1070)["payments"]
-        assert payment["amount"] == "300.00" and payment["refunded"] == "300.00"
-        [refund] = payment["refunds"]
-        assert refund["details"] == f"ACH return R01 (insufficient funds) · {txn} · job {charge_id}"
+        assert details_match(payment["details"], txn)
+        assert payment["amount"] == "0.00" and refunded_in(payment["details"]) == Decimal("300.00")
+        [refund] = _refund_lines(payment["details"])
+        assert refund.startswith("Refund ") and " $300.00 " in refund, refund
+        assert refund.endswith(f"(ACH return R01 (insufficient funds) · {txn} · job {charge_id})"), refund
         assert mock_jobber.admin.invoice(1070)["balance"] == "1000.00"
         # the gateway: the debit is returned
         [debit] = [t for t in world_sandbox.admin.transactions("acme") if t["id"] == txn]
         assert debit["status"] == "returned" and debit["return_code"] == "R01"
 
         # a later check reverses nothing again and leaves the one flag as it was
-        again = env.wait_job(env.enqueue({"kind": "ach_check", "merchant": "acme"}), timeout=60, watch=[worker])
+        again = env.wait_job(env.enqueue({"kind": "ach_check", "merchant": "acme"}), timeout=180, watch=[worker])
         assert again.outcome == "succeeded", again.message
         assert env.job(charge_id).flags == [flag]
-        assert len(mock_jobber.admin.invoice(1070)["payments"][1]["refunds"]) == 1
+        [_, payment] = mock_jobber.admin.invoice(1070)["payments"]
+        assert len(_refund_lines(payment["details"])) == 1 and payment["amount"] == "0.00"
     finally:
         env.stop_all()
