@@ -28,6 +28,7 @@ def cli_env(tmp_path: Path, world_env: WorldEnv, monkeypatch: pytest.MonkeyPatch
     key = Fernet.generate_key().decode()
     env = {"JOBBER_ROBOT_DATA_DIR": str(tmp_path / "data"), "JOBBER_ROBOT_CREDENTIAL_KEY": key,
            "JOBBER_ROBOT_JOBBER_URL": world_env.site.url, "JOBBER_ROBOT_GATEWAY_URL": world_env.sandbox.url,
+           "JOBBER_ROBOT_HOST_RESOLVER_RULES": world_env.site.resolver_rules,
            "JOBBER_ROBOT_ACTION_TIMEOUT_MS": "4000", "JOBBER_ROBOT_TRACE": "false", "COLUMNS": "200"}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
