@@ -6,7 +6,12 @@ Fixtures
   sandbox) and a vault with `acme` (TOTP) and `bravo` (SMS hand-off), both with gateway keys.
 - `world_pool` (session, session event loop): ONE SessionPool (one browser) for every test.
 - `flow_world` (function, session event loop): mock Jobber and the sandbox reset to "demo",
-  a `FlowWorld` with `run(job)` → JobResult and helpers reading both admin APIs.
+  a `FlowWorld` with `run(job)` → JobResult, helpers reading both admin APIs, and
+  `record_by_hand` / `edit_by_hand` (a person in Jobber, through the app's GraphQL).
+
+Refunds in Jobber are the payment edited down plus a Details line "Refund <id> $<amount> (<note>)":
+`refunded(payment)` is the sum of those lines (as the robot reads it) and `refund_lines(payment)`
+the lines themselves, parsed here on their own.
 
 Async tests using these run on the session loop: put
 `pytestmark = pytest.mark.asyncio(loop_scope="session")` in the test module.
@@ -14,6 +19,7 @@ Async tests using these run on the session loop: put
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -26,14 +32,34 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from fixtures.jobber_site.server import MockJobber
+from flows.pages.payment import refunded_in
 from robot.config import Settings, load_settings
 from robot.jobs.models import JobResult, parse_job
 from robot.sessions import SessionPool
 from robot.twofactor import TotpCodes
 from robot.vault import GatewayCredentials, MerchantCredentials, Vault
 from tests.integration.robot_world import ACME, BRAVO, OutboxCodes
+from tests.plugin_mock_jobber import gql, sign_in
 
 GATEWAY_KEYS = {"acme": "sk_test_acme", "bravo": "sk_test_bravo"}
+
+_PAYMENT_FIELDS = "id kind method amount date reference details"
+PAYMENT_CREATE = f"""mutation PaymentCreate($input: PaymentCreateInput!) {{
+  paymentCreate(input: $input) {{ payments {{ {_PAYMENT_FIELDS} }} userErrors {{ message path }} }} }}"""
+PAYMENT_EDIT = f"""mutation PaymentEdit($id: ID!, $input: PaymentEditInput!) {{
+  paymentEdit(paymentId: $id, input: $input) {{ payments {{ {_PAYMENT_FIELDS} }} userErrors {{ message path }} }} }}"""
+
+_REFUND_LINE = re.compile(r"^Refund (\S+) \$(\d[\d,]*\.\d{2}) \((.*)\)$", re.M)
+
+
+def refunded(payment: dict[str, Any]) -> str:
+    """What the refund lines in a Jobber payment's Details add up to ("0.00" when none)."""
+    return f"{refunded_in(payment['details']):.2f}"
+
+
+def refund_lines(payment: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The refund lines of a Jobber payment's Details as (refund id, amount "40.00", note)."""
+    return [(m.group(1), m.group(2).replace(",", ""), m.group(3)) for m in _REFUND_LINE.finditer(payment["details"])]
 
 
 @dataclass
@@ -109,6 +135,32 @@ class FlowWorld:
     def quote(self, number: int) -> dict[str, Any]:
         assert self.site.admin is not None
         return self.site.admin.quote(number)
+
+    # --- a person in Jobber (the app's GraphQL, signed in over HTTP) ------------------------------
+    def _by_hand(self, operation: str, query: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+        api = sign_in(self.site)
+        try:
+            body = gql(api, operation, query, variables)
+        finally:
+            api.close()
+        assert "errors" not in body, body
+        payload = next(iter(body["data"].values()))
+        assert payload["userErrors"] == [], payload
+        return list(payload["payments"])
+
+    def record_by_hand(self, number: int, method: str, amount: str, details: str = "") -> dict[str, Any]:
+        """A person (the demo owner) records a payment of `amount` on invoice #number (method an
+        enum: "CASH")."""
+        inv = self.invoice(number)
+        [payment] = self._by_hand("PaymentCreate", PAYMENT_CREATE, {"input": {
+            "clientId": str(inv["client_id"]), "method": method, "details": details,
+            "allocations": [{"invoiceId": str(inv["id"]), "amount": amount}]}})
+        return payment
+
+    def edit_by_hand(self, payment_id: int, **changes: Any) -> dict[str, Any]:
+        """A person edits a payment (PaymentEditInput fields: amount="90.00", details=...)."""
+        [payment] = self._by_hand("PaymentEdit", PAYMENT_EDIT, {"id": str(payment_id), "input": changes})
+        return payment
 
     # --- the gateway's state (sandbox admin API) --------------------------------------------------
     def txns(self, merchant: str = "acme", **filters: str) -> list[dict[str, Any]]:

@@ -11,8 +11,7 @@ from decimal import Decimal
 import pytest
 
 from robot.jobs.models import Outcome
-from tests.plugin_mock_jobber import sign_in
-from tests.plugin_world import FlowWorld
+from tests.plugin_world import FlowWorld, refund_lines, refunded
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -176,8 +175,11 @@ async def test_ach_debit_is_recorded_pending_and_a_return_reverses_it(flow_world
     [rev] = check.report["reversed"]
     assert rev["return_code"] == "R01" and rev["reversed_amount"] == "300.00"
     [_, payment] = flow_world.payments(1070)
-    assert payment["refunded"] == "300.00"  # reversed by a refund in Jobber, history kept
-    assert "ACH return R01" in payment["refunds"][0]["details"]
+    # reversed by a refund in Jobber (edited down to $0.00 with a refund line), history kept
+    assert refunded(payment) == "300.00" and payment["amount"] == "0.00"
+    [(_, reversed_amount, note)] = refund_lines(payment)
+    assert reversed_amount == "300.00" and "ACH return R01" in note and r.gateway_transaction_id in note
+    assert "Bank •••• 6789" in payment["details"]  # the debit's own Details are still there
     assert flow_world.invoice(1070)["balance"] == "1000.00"
     assert flow_world.txn(r.gateway_transaction_id or "")["status"] == "returned"
 
@@ -273,12 +275,7 @@ async def test_run_again_when_the_invoice_was_paid_meanwhile_says_the_money_move
     broken = await flow_world.run(job, job_id="paid-meanwhile", runner=jobber_down_before_record)
     assert broken.outcome is not Outcome.succeeded and "NOT recorded" in broken.message, broken.message
     admin.clear_faults()
-    api = sign_in(flow_world.site)
-    try:
-        api.post(f"/api/invoices/{flow_world.invoice(1042)['id']}/payments",
-                 json={"method": "cash", "amount": "150.00", "details": "paid at the door"}).raise_for_status()
-    finally:
-        api.close()
+    flow_world.record_by_hand(1042, "CASH", "150.00", "paid at the door")
     again = await flow_world.run(job, job_id="paid-meanwhile")
     assert again.outcome is Outcome.failed and again.error_code == "invoice_not_open", again.message
     assert "NOT recorded" in again.message and broken.gateway_transaction_id in again.message

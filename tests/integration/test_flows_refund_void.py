@@ -1,4 +1,8 @@
-"""Refunds (full, partial, split) and voids, end to end; both sides checked through the admin APIs."""
+"""Refunds (full, partial, split) and voids, end to end; both sides checked through the admin APIs.
+
+In Jobber a refund is the payment edited down with a Details line "Refund <refund id> $<amount>
+(<note>)": a payment's `amount` is what is left of it, `refunded(payment)` what its lines add up to.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from robot.jobs.models import JobResult, Outcome
-from tests.plugin_world import FlowWorld
+from tests.plugin_world import FlowWorld, refund_lines, refunded
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -32,16 +36,19 @@ async def test_split_refunds_up_to_the_capture_then_one_more_is_refused(flow_wor
     assert second.balance_after == Decimal("1000.00")
 
     [_, payment] = flow_world.payments(1070)
-    assert payment["refunded"] == "65.00"
-    assert [r["amount"] for r in payment["refunds"]] == ["40.00", "25.00"]
-    assert all(txn_id in r["details"] for r in payment["refunds"])
+    assert refunded(payment) == "65.00" and payment["amount"] == "0.00"  # refunded in full, still listed
     txn = flow_world.txn(txn_id)
     assert txn["refunded"] == "65.00" and txn["refundable"] == "0.00"
+    lines = refund_lines(payment)
+    assert [amount for _, amount, _ in lines] == ["40.00", "25.00"]
+    assert [refund_id for refund_id, _, _ in lines] == [r["id"] for r in txn["refunds"]]
+    assert all(txn_id in note for _, _, note in lines)
 
     more = await flow_world.run({"kind": "refund", "transaction_id": txn_id, "amount": "0.01"})
     assert more.outcome is Outcome.refused and more.error_code == "not_refundable"
     assert flow_world.txn(txn_id)["refunded"] == "65.00"
-    assert flow_world.payments(1070)[1]["refunded"] == "65.00"
+    after = flow_world.payments(1070)[1]
+    assert refunded(after) == "65.00" and after["amount"] == "0.00" and len(refund_lines(after)) == 2
 
 
 @pytest.mark.parametrize("amount", ["20.00", None])  # partial, and everything (nothing is left afterwards)
@@ -57,10 +64,11 @@ async def test_the_same_refund_job_run_again_neither_refunds_nor_records_twice(f
     assert again.outcome is Outcome.succeeded, again.message
     assert "already recorded" in again.message
     assert again.balance_before == first.balance_before and again.balance_after == first.balance_after
-    refunded = amount or "65.00"
-    assert flow_world.txn(txn_id)["refunded"] == refunded and len(flow_world.txn(txn_id)["refunds"]) == 1
+    refunded_amount = amount or "65.00"
+    assert flow_world.txn(txn_id)["refunded"] == refunded_amount and len(flow_world.txn(txn_id)["refunds"]) == 1
     payment = flow_world.payments(1070)[1]
-    assert payment["refunded"] == refunded and len(payment["refunds"]) == 1
+    assert refunded(payment) == refunded_amount and len(refund_lines(payment)) == 1
+    assert Decimal(payment["amount"]) == Decimal("65.00") - Decimal(refunded_amount)
 
 
 async def test_refund_recorded_by_the_run_again_after_jobber_failed(flow_world: FlowWorld) -> None:
@@ -78,11 +86,15 @@ async def test_refund_recorded_by_the_run_again_after_jobber_failed(flow_world: 
     job = {"kind": "refund", "transaction_id": txn_id}
     broken = await flow_world.run(job, job_id="refund-resume", runner=jobber_down_before_record)
     assert broken.outcome is not Outcome.succeeded and "NOT recorded" in broken.message, broken.message
-    assert flow_world.txn(txn_id)["refunded"] == "65.00" and flow_world.payments(1070)[1]["refunded"] == "0.00"
+    unrecorded = flow_world.payments(1070)[1]
+    assert flow_world.txn(txn_id)["refunded"] == "65.00"
+    assert refunded(unrecorded) == "0.00" and unrecorded["amount"] == "65.00"
     admin.clear_faults()
     again = await flow_world.run(job, job_id="refund-resume")
     assert again.outcome is Outcome.succeeded, again.message
-    assert flow_world.payments(1070)[1]["refunded"] == "65.00" and len(flow_world.txn(txn_id)["refunds"]) == 1
+    recorded = flow_world.payments(1070)[1]
+    assert refunded(recorded) == "65.00" and recorded["amount"] == "0.00" and len(refund_lines(recorded)) == 1
+    assert len(flow_world.txn(txn_id)["refunds"]) == 1
     assert flow_world.invoice(1070)["balance"] == "1000.00"
 
 
@@ -91,7 +103,8 @@ async def test_refund_above_what_is_left_is_refused(flow_world: FlowWorld) -> No
     r = await flow_world.run({"kind": "refund", "transaction_id": charge.gateway_transaction_id, "amount": "65.01"})
     assert r.outcome is Outcome.refused and r.error_code == "amount_mismatch"
     assert flow_world.txn(charge.gateway_transaction_id or "")["refunded"] == "0.00"
-    assert flow_world.payments(1070)[1]["refunded"] == "0.00"
+    payment = flow_world.payments(1070)[1]
+    assert refunded(payment) == "0.00" and payment["amount"] == "65.00"
 
 
 async def test_full_refund_by_default(flow_world: FlowWorld) -> None:
@@ -101,6 +114,8 @@ async def test_full_refund_by_default(flow_world: FlowWorld) -> None:
     assert r.amount_captured == Decimal("100.00")
     assert flow_world.txn(charge.gateway_transaction_id or "")["status"] == "refunded"
     assert flow_world.invoice(1070)["balance"] == "1000.00"
+    payment = flow_world.payments(1070)[1]
+    assert refunded(payment) == "100.00" and payment["amount"] == "0.00"
 
 
 async def test_void_before_settlement_voids_and_deletes_the_jobber_payment(flow_world: FlowWorld) -> None:
@@ -130,4 +145,5 @@ async def test_refund_dry_run_moves_nothing(flow_world: FlowWorld) -> None:
                               "amount": "10.00", "dry_run": True})
     assert r.outcome is Outcome.dry_run, r.message
     assert flow_world.txn(charge.gateway_transaction_id or "")["refunded"] == "0.00"
-    assert flow_world.payments(1070)[1]["refunded"] == "0.00"
+    payment = flow_world.payments(1070)[1]
+    assert refunded(payment) == "0.00" and payment["amount"] == "65.00"
