@@ -110,10 +110,6 @@ class HeldJobber:
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
 
 
-def timeout_ms(ctx: "FlowContext") -> int:
-    return int(ctx.settings.action_timeout_ms)
-
-
 # --- results ---------------------------------------------------------------------------------
 
 

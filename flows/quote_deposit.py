@@ -20,7 +20,6 @@ from flows.common import (
     gateway_description,
     jobber_method,
     move_money,
-    timeout_ms,
     what_moved,
 )
 from flows.pages.payment import details_match

@@ -34,7 +34,6 @@ from flows.common import (
     job_of,
     open_invoice,
     record_payment,
-    timeout_ms,
 )
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flows.pages.graphql import expect_operation, result_of, user_errors
+from flows.pages.graphql import press_and_wait, user_errors
 from robot.errors import FlowRefused, InputError, PageDriftError
 from robot.locators import DEFAULT_TIMEOUT_MS, PageLocators
 
@@ -116,19 +116,11 @@ class CollectPaymentDialog:
 
         dialog = await self.wait_open()  # resolved now: the SPA closes it as soon as Jobber answers
         save = await self.loc.require("save")
-        if before_save is not None:
-            try:
-                await before_save()
-            except BaseException:
-                await self._close_if_open()
-                raise
-        async with expect_operation(self.page, operation, timeout_ms=self.timeout_ms * 2, mutation=True) as info:
-            await save.click()
-        resp = await info.value
         try:
-            data = await result_of(resp, "the payment")
+            data = await press_and_wait(self.page, save, operation, what="the payment",
+                                        timeout_ms=self.timeout_ms * 2, before_save=before_save)
         except BaseException:
-            await self._close_if_open()
+            await self._close_if_open()  # fenced, session ended, Jobber down: nothing was saved
             raise
         errors = user_errors(data)
         if errors:
@@ -198,12 +190,8 @@ class NewPaymentPage:
     async def save(self, before_save: BeforeSave | None = None) -> dict[str, Any]:
         """Save (not "Save and Email Receipt": the robot sends no e-mail); waits for Jobber's
         answer and for the page it goes back to."""
-        save = await self.loc.require("save")
-        if before_save is not None:
-            await before_save()
-        async with expect_operation(self.page, "PaymentCreate", timeout_ms=self.timeout_ms * 2, mutation=True) as info:
-            await save.click()
-        data = await result_of(await info.value, "the payment")
+        data = await press_and_wait(self.page, await self.loc.require("save"), "PaymentCreate", what="the payment",
+                                    timeout_ms=self.timeout_ms * 2, before_save=before_save)
         errors = user_errors(data)
         if errors:
             shown = None

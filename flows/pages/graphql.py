@@ -8,15 +8,15 @@ expected name is not seen, so a renamed operation does not stall a payment.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from robot.errors import FlowRefused, JobberUnavailable, SessionExpired
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page, Response
+    from playwright.async_api import Locator, Page, Response
 
 
 def _bodies(resp: "Response") -> list[dict[str, Any]]:
@@ -50,6 +50,17 @@ async def expect_operation(page: "Page", name: str, *, timeout_ms: int, mutation
     then `await info.value` is the Response."""
     async with page.expect_response(lambda r: is_operation(r, name, mutation=mutation), timeout=timeout_ms) as info:
         yield info
+
+
+async def press_and_wait(page: "Page", button: "Locator", operation: str, *, what: str, timeout_ms: int,
+                         before_save: "Callable[[], Awaitable[None]] | None" = None) -> dict[str, Any]:
+    """Press the control that saves, after `before_save` (the job's fence), and return the data of
+    Jobber's answer to `operation` (see `result_of`)."""
+    if before_save is not None:
+        await before_save()
+    async with expect_operation(page, operation, timeout_ms=timeout_ms, mutation=True) as info:
+        await button.click()
+    return await result_of(await info.value, what)
 
 
 async def result_of(resp: "Response", what: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, NewPaymentPage, saved_payment_id
-from flows.pages.graphql import expect_operation, result_of, user_errors
+from flows.pages.graphql import press_and_wait, user_errors
 from flows.pages.models import InvoiceView, PaymentRow
 from flows.pages.parsing import integer, money, money_or_zero, page_date, status_key
 from flows.pages.payment import PaymentPage, details_match, refunded_in
@@ -146,10 +146,8 @@ class InvoicePage(BasePage):
         from playwright.async_api import expect
 
         await (await self._el("more")).click()
-        item = await self._el("mark_as_sent")
-        async with expect_operation(self.page, "InvoiceMarkSent", timeout_ms=self.timeout_ms * 2, mutation=True) as info:
-            await item.click()
-        data = await result_of(await info.value, "Mark as Sent")
+        data = await press_and_wait(self.page, await self._el("mark_as_sent"), "InvoiceMarkSent",
+                                    what="Mark as Sent", timeout_ms=self.timeout_ms * 2)
         if user_errors(data):
             raise FlowRefused(f"Jobber refused Mark as Sent: {user_errors(data)[0].get('message')}")
         await expect(await self._el("status")).not_to_have_text("Draft", timeout=self.timeout_ms)

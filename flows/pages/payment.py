@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, method_of_label
-from flows.pages.graphql import expect_operation, result_of, user_errors
+from flows.pages.graphql import press_and_wait, user_errors
 from flows.pages.models import PaymentRow
 from flows.pages.parsing import money, page_date
 from robot.errors import FlowRefused
@@ -92,12 +92,9 @@ class PaymentPage(BasePage):
         await (await self._el("more")).click()
         await (await self._el("delete")).click()
         confirm_dialog = await self._el("delete_dialog")
-        confirm = await self._el("confirm_delete")
-        if before_save is not None:
-            await before_save()
-        async with expect_operation(self.page, "PaymentDelete", timeout_ms=self.timeout_ms * 2, mutation=True) as info:
-            await confirm.click()
-        data = await result_of(await info.value, "deleting the payment")
+        data = await press_and_wait(self.page, await self._el("confirm_delete"), "PaymentDelete",
+                                    what="deleting the payment", timeout_ms=self.timeout_ms * 2,
+                                    before_save=before_save)
         errors = user_errors(data)
         if errors:
             raise FlowRefused(f"Jobber refused to delete the payment: {errors[0].get('message') or 'no reason'}")

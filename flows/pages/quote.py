@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, NewPaymentPage, saved_payment_id
-from flows.pages.graphql import expect_operation, result_of, user_errors
+from flows.pages.graphql import press_and_wait, user_errors
 from flows.pages.models import PaymentRow, QuoteView
 from flows.pages.parsing import integer, money, money_or_zero, page_date, status_key
 from flows.pages.payment import refunded_in
@@ -87,10 +87,8 @@ class QuotePage(BasePage):
 
     async def convert(self) -> int:
         """Convert to Invoice; returns the new invoice's id (the browser lands on it)."""
-        button = await self._el("convert")
-        async with expect_operation(self.page, "QuoteConvert", timeout_ms=self.timeout_ms * 2, mutation=True) as info:
-            await button.click()
-        data = await result_of(await info.value, "converting the quote")
+        data = await press_and_wait(self.page, await self._el("convert"), "QuoteConvert",
+                                    what="converting the quote", timeout_ms=self.timeout_ms * 2)
         if user_errors(data):
             raise FlowRefused(f"Jobber refused to convert the quote: {user_errors(data)[0].get('message')}")
         invoice = (data.get("quoteConvert") or {}).get("invoice") or {}
