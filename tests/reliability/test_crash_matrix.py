@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flows.pages.payment import refunded_in
 from flows.registry import stages
 from tests.reliability.queue_env import make_env, postgres_database, reset_world
 
@@ -108,7 +110,7 @@ REFUND_POINTS = [f"{edge}:{stage}" for stage in stages("refund") for edge in ("b
 @pytest.mark.parametrize("point", REFUND_POINTS)
 def test_refund_crash_and_resume(point: str, tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
     """A $40 refund of the $150 charge, killed at `point` and resumed: the gateway shows one refund,
-    the Jobber payment one refund of $40, the invoice balance $40.00 (SQLite: the job store's
+    the Jobber payment edited down by one refund of $40, the invoice balance $40.00 (SQLite: the job store's
     behaviour under kill -9 is what the charge matrix checks on both backends)."""
     reset_world(mock_jobber, world_sandbox)
     env = make_env(tmp_path, mock_jobber, world_sandbox)
@@ -134,7 +136,11 @@ def test_refund_crash_and_resume(point: str, tmp_path: Path, mock_jobber: Any, w
         assert txn["id"] == txn_id and txn["refunded"] == "40.00", txn
         invoice = mock_jobber.admin.invoice(1042)
         (payment,) = invoice["payments"]
-        assert payment["refunded"] == "40.00" and len(payment["refunds"]) == 1, payment
+        # recorded by editing the payment down, the refund named once in its Details
+        refunds = [line for line in payment["details"].splitlines() if line.startswith("Refund ")]
+        assert payment["amount"] == "110.00" and refunded_in(payment["details"]) == Decimal("40.00"), payment
+        [gw_refund] = txn["refunds"]
+        assert len(refunds) == 1 and refunds[0].startswith(f"Refund {gw_refund['id']} $40.00 "), payment
         assert invoice["balance"] == "40.00"
     finally:
         env.stop_all()
