@@ -21,7 +21,7 @@ CHARGE_1042 = {"kind": "charge", "merchant": "acme", "invoice": 1042,
                "tender": {"type": "card_on_file", "customer_id": "cus_chen"}}
 
 
-def _wait_http(url: str, proc: Any, timeout: float = 30) -> None:
+def _wait_http(url: str, proc: Any, timeout: float = 120) -> None:  # a loaded machine starts slowly
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -125,7 +125,7 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
             # a worker runs both; GET shows the result
             worker = env.worker("w1")
             for jid in (job_id, keyed_id):
-                env.wait_job(jid, timeout=120, watch=[worker])
+                env.wait_job(jid, timeout=240, watch=[worker])
                 body = http.get(f"/jobs/{jid}", headers=good).json()
                 assert body["status"] == "finished", body
                 assert body["outcome"] == "succeeded", body["message"]
@@ -139,13 +139,13 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
             sms_job = {"kind": "charge", "merchant": "bravo", "invoice": 2001,
                        "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}}
             sms_id = http.post("/jobs", json=sms_job, headers={**good, "Idempotency-Key": "pos-order-79"}).json()["job_id"]
-            env.wait_job(sms_id, lambda v: v.status == "waiting_for_2fa", timeout=90, watch=[worker])
+            env.wait_job(sms_id, lambda v: v.status == "waiting_for_2fa", timeout=180, watch=[worker])
             assert http.get(f"/jobs/{sms_id}", headers=good).json()["waiting_for"]["kind"] == "2fa"
             code = [m for m in mock_jobber.admin.outbox() if m["channel"] == "sms"][-1]["code"]
             assert http.post(f"/jobs/{sms_id}/handoff", json={"invoice": 2001}, headers=good).status_code == 409
             r5 = http.post(f"/jobs/{sms_id}/handoff", json={"code": code}, headers=good)
             assert r5.status_code == 202, r5.text
-            env.wait_job(sms_id, timeout=90, watch=[worker])
+            env.wait_job(sms_id, timeout=180, watch=[worker])
             assert http.get(f"/jobs/{sms_id}", headers=good).json()["outcome"] == "succeeded"
     finally:
         env.stop_all()
