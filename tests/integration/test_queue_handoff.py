@@ -20,7 +20,8 @@ SMS_EMAIL = "sms@bravo.test"
 
 def test_code_handed_over_from_another_process(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
     reset_world(mock_jobber, world_sandbox)
-    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=120)
+    # the wait outlasts a few CLI processes started one after another on a loaded machine
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=300)
     try:
         # enqueue with the CLI: same options as `charge`, prints the job id
         r = env.run_cli("enqueue", "charge", "-m", "bravo", "--invoice", "2001", "--card-on-file", "cus_rivers")
@@ -28,7 +29,7 @@ def test_code_handed_over_from_another_process(tmp_path: Path, mock_jobber: Any,
         job_id = r.stdout.strip().splitlines()[-1]
         assert job_id.startswith("job-")
         worker = env.worker("w1")
-        waiting = env.wait_job(job_id, lambda v: v.status == "waiting_for_2fa", timeout=90, watch=[worker])
+        waiting = env.wait_job(job_id, lambda v: v.status == "waiting_for_2fa", timeout=180, watch=[worker])
         assert waiting.waiting_for["kind"] == "2fa" and waiting.merchant == "bravo"
 
         shown = json.loads(env.run_cli("jobs", "show", job_id, "--json").stdout)
@@ -44,7 +45,7 @@ def test_code_handed_over_from_another_process(tmp_path: Path, mock_jobber: Any,
         r = env.run_cli("handoff", job_id, code)
         assert r.returncode == 0, r.stderr
 
-        done = env.wait_job(job_id, timeout=90, watch=[worker])
+        done = env.wait_job(job_id, timeout=180, watch=[worker])
         assert done.status == "finished" and done.outcome == "succeeded", done.message
         assert mock_jobber.admin.invoice(2001, SMS_EMAIL)["balance"] == "0.00"
         assert code not in env.stored_values(), "the code must be stored encrypted only"
@@ -62,7 +63,7 @@ def test_no_code_ends_needs_2fa_at_timeout(tmp_path: Path, mock_jobber: Any, wor
         job_id = env.enqueue({"kind": "charge", "merchant": "bravo", "invoice": 2001,
                               "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}})
         worker = env.worker("w1")
-        done = env.wait_job(job_id, timeout=90, watch=[worker])
+        done = env.wait_job(job_id, timeout=180, watch=[worker])
         assert done.status == "finished" and done.outcome == "needs_2fa", done.message
         assert "handoff" in done.message and "3 s" in done.message
         assert done.result.gateway_transaction_id is None
@@ -84,13 +85,14 @@ def test_person_picks_the_invoice(tmp_path: Path, mock_jobber: Any, world_sandbo
     """A charge by client name with two open invoices waits in waiting_for_confirmation, listing the
     candidates; `jobber-robot handoff JOB --invoice N` from another process picks one."""
     reset_world(mock_jobber, world_sandbox)
-    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=120)
+    # the wait outlasts a few CLI processes started one after another on a loaded machine
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=300)
     try:
         balance_1050 = mock_jobber.admin.invoice(1050)["balance"]
         job_id = env.enqueue({"kind": "charge", "merchant": "acme", "client": "Jonas Okafor",
                               "tender": {"type": "card_on_file", "customer_id": "cus_okafor"}})
         worker = env.worker("w1")
-        waiting = env.wait_job(job_id, lambda v: v.status == "waiting_for_confirmation", timeout=90, watch=[worker])
+        waiting = env.wait_job(job_id, lambda v: v.status == "waiting_for_confirmation", timeout=180, watch=[worker])
         assert waiting.waiting_for["kind"] == "confirm"
         assert sorted(c["invoice"] for c in waiting.waiting_for["candidates"]) == [1050, 1051]
         assert world_sandbox.admin.transactions("acme") == [], "no money moves before a person picks"
@@ -100,7 +102,7 @@ def test_person_picks_the_invoice(tmp_path: Path, mock_jobber: Any, world_sandbo
         r = env.run_cli("handoff", job_id, "--invoice", "1051")
         assert r.returncode == 0, r.stderr
 
-        done = env.wait_job(job_id, timeout=90, watch=[worker])
+        done = env.wait_job(job_id, timeout=180, watch=[worker])
         assert done.status == "finished" and done.outcome == "succeeded", done.message
         assert done.result.invoice == 1051
         assert mock_jobber.admin.invoice(1051)["balance"] == "0.00"
@@ -117,7 +119,7 @@ def test_cancel_a_job_waiting_for_a_code(tmp_path: Path, mock_jobber: Any, world
         job_id = env.enqueue({"kind": "charge", "merchant": "bravo", "invoice": 2001,
                               "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}})
         worker = env.worker("w1")
-        env.wait_job(job_id, lambda v: v.status == "waiting_for_2fa", timeout=90, watch=[worker])
+        env.wait_job(job_id, lambda v: v.status == "waiting_for_2fa", timeout=180, watch=[worker])
         r = env.run_cli("jobs", "cancel", job_id)
         assert r.returncode == 0 and "cancelled" in r.stdout, r.stderr
         assert env.job(job_id).status == "cancelled"

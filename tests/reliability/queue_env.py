@@ -50,7 +50,7 @@ class RobotEnv:
     _client: Any = None
 
     # --- processes ----------------------------------------------------------------------------
-    def run_cli(self, *args: str, extra: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run_cli(self, *args: str, extra: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         return subprocess.run([CLI, *args], env={**self.env, **(extra or {})}, capture_output=True, text=True,
                               timeout=timeout, cwd=self.tmp)
 
