@@ -74,7 +74,8 @@ def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = 
         site.admin.reset("demo")
         sandbox.admin.reset("demo")
         saved = {k: os.environ.get(k) for k in ("JOBBER_ROBOT_DATA_DIR", "JOBBER_ROBOT_JOBBER_URL",
-                                                   "JOBBER_ROBOT_GATEWAY_URL", "JOBBER_ROBOT_CREDENTIAL_KEY_FILE")}
+                                                   "JOBBER_ROBOT_HOST_RESOLVER_RULES", "JOBBER_ROBOT_GATEWAY_URL",
+                                                   "JOBBER_ROBOT_CREDENTIAL_KEY_FILE")}
         os.environ.update(_env_for(data_dir, site.url, sandbox.url, site.resolver_rules))
         get_settings.cache_clear()
         try:
