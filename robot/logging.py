@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from robot.cards import card_number_spans
+
 REDACTED = "[REDACTED]"
 SENSITIVE_KEYS = frozenset({
     "password", "passwd", "jobber_password", "seed", "totp_seed", "secret", "code", "otp",
@@ -26,20 +28,6 @@ SENSITIVE_KEYS = frozenset({
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _secret_re: re.Pattern[str] | None = None
-# 13-19 digits, optionally grouped by spaces or dashes: card-number shaped.
-_PAN_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
-    return total % 10 == 0
 
 
 def register_secret(value: str | None) -> None:
@@ -61,16 +49,14 @@ def registered_secrets() -> frozenset[str]:
 
 
 def redact_text(text: str) -> str:
-    """Mask every registered secret and every Luhn-valid card-number run in `text`.
+    """Mask every registered secret and every card number (robot.cards: Luhn-valid 12-19 digits,
+    grouped or not, bounded by non-alphanumerics, so a digit run inside an id is left alone).
 
     Both are found on the original text and the overlapping spans merged, so a short secret
     inside a card number (or a card number inside a password) cannot hide the rest of it.
     """
     spans: list[tuple[int, int, bool]] = []  # start, end, is_card
-    for m in _PAN_RE.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
-            spans.append((m.start(), m.end(), True))
+    spans.extend((start, end, True) for start, end in card_number_spans(text))
     pattern = _secret_re
     if pattern is not None:
         spans.extend((m.start(), m.end(), False) for m in pattern.finditer(text))
