@@ -97,8 +97,13 @@ def create_app(settings: "Settings") -> FastAPI:
               responses={200: {"model": Enqueued}, 401: {}, 409: {}, 422: {"model": list[Problem]}})
     async def post_job(job: Job, idempotency_key: str | None = Header(  # type: ignore[valid-type]
             default=None, alias="Idempotency-Key", min_length=1, max_length=200)) -> Any:
+        from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
         from robot.jobs.queue import JobConflict, enqueue
 
+        if idempotency_key is not None and looks_like_card_number(idempotency_key):
+            # the key is hashed into the job id, but it is logged and shown on the way: free text
+            return JSONResponse(status_code=422, content={"detail": [
+                {"field": "Idempotency-Key", "rule": CARD_NUMBER_RULE}]})
         try:
             job_id, created = await asyncio.to_thread(enqueue, job, client=client(), idempotency_key=idempotency_key)
         except JobConflict as exc:
