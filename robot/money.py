@@ -24,6 +24,7 @@ CENT = Decimal("0.01")
 DEFAULT_AMOUNT_CEILING = Decimal("1000000.00")
 # ASCII only (re.ASCII; [0-9], not \d which also matches other scripts' digits); one dot; two decimals.
 _AMOUNT_RE = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
+_NEAR_RE = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,20})?", re.ASCII)
 AMOUNT_FORMAT_RULE = "must be digits with at most one dot and two decimals, e.g. 150 or 150.50"
 
 
@@ -50,6 +51,10 @@ def parse_amount(value: object, *, ceiling: Decimal | None = None, field: str = 
         raise InputError(field, AMOUNT_FORMAT_RULE + " (a string, not a float)")
     if isinstance(value, str):
         if len(value) > 40 or not _AMOUNT_RE.fullmatch(value):
+            # name the part of the rule a plain decimal broke ("-5", "12.345"), else the format
+            if _NEAR_RE.fullmatch(value):
+                raise InputError(field, "must be greater than 0" if value.startswith("-")
+                                 else "must have at most 2 decimal places")
             raise InputError(field, AMOUNT_FORMAT_RULE)
         d = Decimal(value)
     elif isinstance(value, int):
