@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from robot.jobs.models import _UNION_TAGS, Job
+from robot.jobs.models import _UNION_TAGS, MAX_DOCUMENT_NUMBER, Job
 from robot.jobs.store import JobStatus, JobView
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ class Enqueued(BaseModel):
 
 class Handoff(BaseModel):
     code: str | None = Field(default=None, description="2FA code for a job waiting_for_2fa")
-    invoice: int | None = Field(default=None, ge=1, description="invoice number for a job waiting_for_confirmation")
+    invoice: int | None = Field(default=None, ge=1, le=MAX_DOCUMENT_NUMBER,
+                                description="invoice number for a job waiting_for_confirmation")
 
 
 class Problem(BaseModel):
@@ -69,6 +70,11 @@ def create_app(settings: "Settings") -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
+        from robot.vault import Vault
+
+        # the vault knows the merchants: opened (and its key checked) once, read per job
+        state["vault"] = await asyncio.to_thread(Vault.from_settings, settings)
+        await asyncio.to_thread(state["vault"].check)
         state["client"] = await asyncio.to_thread(dbos_app.client, settings)
         try:
             yield
@@ -98,12 +104,17 @@ def create_app(settings: "Settings") -> FastAPI:
     async def post_job(job: Job, idempotency_key: str | None = Header(  # type: ignore[valid-type]
             default=None, alias="Idempotency-Key", min_length=1, max_length=200)) -> Any:
         from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
+        from robot.errors import InputError
         from robot.jobs.queue import JobConflict, enqueue
 
         if idempotency_key is not None and looks_like_card_number(idempotency_key):
             # the key is hashed into the job id, but it is logged and shown on the way: free text
             return JSONResponse(status_code=422, content={"detail": [
                 {"field": "Idempotency-Key", "rule": CARD_NUMBER_RULE}]})
+        try:
+            await asyncio.to_thread(state["vault"].check_known, job.merchant)
+        except InputError as exc:
+            return JSONResponse(status_code=422, content={"detail": [{"field": exc.field, "rule": exc.rule}]})
         try:
             job_id, created = await asyncio.to_thread(enqueue, job, client=client(), idempotency_key=idempotency_key)
         except JobConflict as exc:

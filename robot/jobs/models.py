@@ -18,6 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
 from robot.money import Money, PositiveMoney
 
+#: Jobber's invoice and quote numbers are GraphQL `Int`s (32-bit signed): a larger number can name
+#: no document, and a 30-digit one must not reach the job store or a page's search box.
+MAX_DOCUMENT_NUMBER = 2**31 - 1
+
 MerchantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,62}$", description="merchant slug, e.g. acme")]
 
 
@@ -81,7 +85,7 @@ class JobBase(_Strict):
 
 
 class _InvoiceTarget(JobBase):
-    invoice: int | None = Field(default=None, ge=1, description="Jobber invoice number")
+    invoice: int | None = Field(default=None, ge=1, le=MAX_DOCUMENT_NUMBER, description="Jobber invoice number")
     client: str | None = Field(default=None, min_length=1, max_length=200, description="client name, when no invoice is pinned")
 
     @model_validator(mode="after")
@@ -105,7 +109,7 @@ class DepositJob(_InvoiceTarget):
 
 class QuoteDepositJob(JobBase):
     kind: Literal["quote_deposit"] = "quote_deposit"
-    quote: int = Field(ge=1, description="Jobber quote number")
+    quote: int = Field(ge=1, le=MAX_DOCUMENT_NUMBER, description="Jobber quote number")
     amount: PositiveMoney
     tender: Tender
 

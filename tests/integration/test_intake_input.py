@@ -53,3 +53,29 @@ def test_card_numbers_are_refused_in_every_text_field_and_never_stored(intake: I
     assert intake.jobs() == [], "nothing was queued"
     stored = intake.store_bytes()
     assert digits.encode() not in stored and pan.encode() not in stored
+
+
+# --- item 7: unknown merchants and out-of-range ids are refused at intake -------------------------
+
+
+def test_unknown_merchant_and_out_of_range_ids_are_422_naming_the_field(intake: Intake) -> None:
+    quote = {"kind": "quote_deposit", "merchant": "acme", "quote": 12, "amount": "10.00",
+             "tender": {"type": "card_on_file", "customer_id": "cus_chen"}}
+    cases = [
+        ({**CHARGE, "merchant": "zulu"}, "merchant"),             # a slug, but not in the vault
+        ({**CHARGE, "invoice": 2**31}, "invoice"),                 # beyond Jobber's (GraphQL Int) numbers
+        ({**CHARGE, "invoice": 10**30}, "invoice"),
+        ({**quote, "quote": 10**20}, "quote"),
+    ]
+    with httpx.Client(base_url=intake.url, headers=GOOD, timeout=10) as http:
+        for payload, field in cases:
+            r = http.post("/jobs", json=payload)
+            assert r.status_code == 422, (field, r.text)
+            assert [p["field"] for p in r.json()["detail"]] == [field], r.json()
+            assert "zulu" not in r.text and str(10**20) not in r.text
+        r = http.post("/jobs/job-x/handoff", json={"invoice": 10**30})
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "invoice", r.text
+        # the merchants the vault knows are still taken, up to the largest number
+        assert http.post("/jobs", json={**CHARGE, "invoice": 2**31 - 1}).status_code == 202
+        assert http.post("/jobs", json={**CHARGE, "merchant": "bravo"}).status_code == 202
+    assert len(intake.jobs()) == 2
