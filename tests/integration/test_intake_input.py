@@ -79,3 +79,49 @@ def test_unknown_merchant_and_out_of_range_ids_are_422_naming_the_field(intake: 
         assert http.post("/jobs", json={**CHARGE, "invoice": 2**31 - 1}).status_code == 202
         assert http.post("/jobs", json={**CHARGE, "merchant": "bravo"}).status_code == 202
     assert len(intake.jobs()) == 2
+
+
+# --- item 3: one Idempotency-Key, two requests at the same moment: one job, one answer each ----
+
+
+def _race(intake: Intake, bodies: list[dict[str, object]], key: str) -> list[httpx.Response]:
+    import threading
+
+    barrier = threading.Barrier(len(bodies))
+    out: list[httpx.Response | None] = [None] * len(bodies)
+    clients = [httpx.Client(base_url=intake.url, headers={**GOOD, "Idempotency-Key": key}, timeout=20)
+               for _ in bodies]
+    for c in clients:  # connections open before the barrier, so the requests leave together
+        assert c.get("/healthz").status_code == 200
+
+    def send(i: int) -> None:
+        barrier.wait()
+        out[i] = clients[i].post("/jobs", json=bodies[i])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for c in clients:
+        c.close()
+    assert all(r is not None for r in out)
+    return out  # type: ignore[return-value]
+
+
+def test_concurrent_requests_with_one_key_make_one_job_and_the_loser_is_told(intake: Intake) -> None:
+    for n in range(6):
+        bodies = [{**CHARGE, "amount": "10.00"}, {**CHARGE, "amount": "20.00"}]
+        got = _race(intake, bodies, f"race-{n}")
+        codes = sorted(r.status_code for r in got)
+        assert codes == [202, 409], [(r.status_code, r.text) for r in got]
+        winner = next(i for i, r in enumerate(got) if r.status_code == 202)
+        job_id = got[winner].json()["job_id"]
+        [stored] = [w for w in intake.jobs() if w.workflow_id == job_id]
+        assert str(stored.input["args"][0].amount) == bodies[winner]["amount"], "the job is the winner's"
+        # the same body twice at once: one created, one replay of the same job
+        same = _race(intake, [{**CHARGE, "amount": "30.00"}] * 2, f"same-{n}")
+        assert sorted(r.status_code for r in same) == [200, 202], [(r.status_code, r.text) for r in same]
+        assert same[0].json()["job_id"] == same[1].json()["job_id"]
+        assert sorted(r.json()["created"] for r in same) == [False, True]
+    assert len(intake.jobs()) == 12
