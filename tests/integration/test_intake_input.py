@@ -110,7 +110,7 @@ def _race(intake: Intake, bodies: list[dict[str, object]], key: str) -> list[htt
 
 
 def test_concurrent_requests_with_one_key_make_one_job_and_the_loser_is_told(intake: Intake) -> None:
-    for n in range(6):
+    for n in range(3):
         bodies = [{**CHARGE, "amount": "10.00"}, {**CHARGE, "amount": "20.00"}]
         got = _race(intake, bodies, f"race-{n}")
         codes = sorted(r.status_code for r in got)
@@ -124,4 +124,62 @@ def test_concurrent_requests_with_one_key_make_one_job_and_the_loser_is_told(int
         assert sorted(r.status_code for r in same) == [200, 202], [(r.status_code, r.text) for r in same]
         assert same[0].json()["job_id"] == same[1].json()["job_id"]
         assert sorted(r.json()["created"] for r in same) == [False, True]
-    assert len(intake.jobs()) == 12
+    assert len(intake.jobs()) == 6
+
+
+# --- item 8: the API key is checked before the body is read; the body is limited -----------------
+
+
+def _raw(intake: Intake, head: str, body: bytes = b"", wait: float = 3.0) -> bytes:
+    """Send request headers (and maybe a little of the body) and read what comes back within
+    `wait` seconds, without sending the rest of the body the headers announce."""
+    import socket
+
+    host, port = intake.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as s:
+        s.sendall(head.encode() + b"\r\n" + body)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data or not data.split(b"\r\n\r\n", 1)[1]:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except TimeoutError:
+            pass
+        return data
+
+
+def test_a_wrong_key_is_refused_before_a_huge_body_is_read(intake: Intake) -> None:
+    head = ("POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "X-API-Key: wrong\r\nContent-Length: 50000000\r\n")
+    got = _raw(intake, head, b'{"kind": "charge", ')
+    assert got.startswith(b"HTTP/1.1 401"), got[:200]
+    # a malformed body with a wrong key: still 401 (the body is not looked at)
+    r = httpx.post(intake.url + "/jobs", content=b"{not json", headers={"X-API-Key": "wrong",
+                                                                        "Content-Type": "application/json"})
+    assert r.status_code == 401, r.text
+    assert intake.jobs() == []
+
+
+def test_a_body_over_64_kib_is_413_in_the_error_shape(intake: Intake) -> None:
+    import json
+
+    head = ("POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"X-API-Key: {GOOD['X-API-Key']}\r\nContent-Length: 50000000\r\n")
+    got = _raw(intake, head, b'{"kind": "charge", ')
+    assert got.startswith(b"HTTP/1.1 413"), got[:200]
+    assert json.loads(got.split(b"\r\n\r\n", 1)[1]) == {"detail": [
+        {"field": "body", "rule": "must be at most 65536 bytes"}]}
+    big = {**CHARGE, "client": "x" * 100, "pad": "y" * 70_000}
+
+    def chunks() -> object:  # no Content-Length: the limit counts what arrives
+        data = json.dumps(big).encode()
+        for i in range(0, len(data), 8192):
+            yield data[i:i + 8192]
+
+    r = httpx.post(intake.url + "/jobs", content=chunks(), headers={**GOOD, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["detail"][0]["field"] == "body", r.text
+    # a job just under the limit is still taken
+    assert httpx.post(intake.url + "/jobs", json=CHARGE, headers=GOOD).status_code == 202
+    assert len(intake.jobs()) == 1
