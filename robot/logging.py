@@ -8,6 +8,7 @@ card number is masked), so a secret that slips into a message or a URL is still 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -119,6 +120,20 @@ _SHARED: list[Any] = [
 _configured = False
 
 
+class PrivateFileHandler(logging.FileHandler):
+    """A FileHandler whose file is 0600 from its first byte, whatever the umask.
+
+    The JSON log names merchants, invoices, amounts and job ids (secrets are masked, the rest is
+    still the merchants' business), and logging.FileHandler opens with open(), i.e. 0666 & ~umask:
+    0644 under the usual umask. A log file made earlier with a looser mode is tightened too.
+    """
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def _level(name: str | None, default: str) -> int:
     return int(getattr(logging, (name or default).upper(), logging.INFO))
 
@@ -147,8 +162,8 @@ def configure_logging(settings: Any = None, *, console: bool = True, level: str 
         ))
         handlers.append(h)
     if settings is not None:
-        settings.logs_dir.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(settings.logs_dir / "robot.jsonl", encoding="utf-8")
+        settings.logs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fh = PrivateFileHandler(settings.logs_dir / "robot.jsonl", encoding="utf-8")
         fh.setLevel(lvl)
         fh.setFormatter(structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
