@@ -277,7 +277,8 @@ class Vault:
             creds = MerchantCredentials.model_validate(data)
         except ValidationError as exc:
             err = exc.errors(include_input=False)[0]
-            raise InputError(".".join(str(p) for p in err["loc"]) or "merchant", err["msg"]) from None
+            raise InputError(".".join(str(p) for p in err["loc"]) or "merchant",
+                             err["msg"].removeprefix("Value error, ")) from None
         self.put(creds)
         if changes.keys() & SIGN_IN_FIELDS:
             # a new login (or another site) makes the old session stale; a new gateway key does
