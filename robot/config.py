@@ -6,6 +6,7 @@ Every field is listed with a comment in `.env.example`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="DBOS system database; default sqlite in DATA_DIR")
     queue_concurrency: int = Field(default=2, ge=1, le=64, description="Jobs running at once across merchants")
     link_reconcile_minutes: int = Field(default=15, ge=1, description="Reconcile paid payment links every N minutes")
+    max_amount: Decimal = Field(default=Decimal("1000000.00"), gt=0, max_digits=14, decimal_places=2,
+                                description="Largest amount one job may move; a larger one is refused at intake")
     api_key: SecretStr | None = Field(default=None, description="API key the POS back end sends to `serve` (X-API-Key)")
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8780, ge=1, le=65535)

@@ -18,12 +18,21 @@ class RobotError(Exception):
     transient: bool = False
 
     def __init__(self, message: str, **context: Any) -> None:
+        # Scrubbed here, once, for every typed error: a message built from input (a job id, a
+        # field a person filled in) is shown to people, logged and stored, and must not carry a
+        # card number or a registered secret whoever built it.
+        from robot.logging import redact_text
+
+        message = redact_text(message)
         super().__init__(message)
         self.message = message
-        self.context = context
+        self.context = {k: redact_text(v) if isinstance(v, str) else v for k, v in context.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **{k: str(v) for k, v in self.context.items()}}
+        from robot.logging import redact_text
+
+        return {"code": self.code, "message": self.message,
+                **{k: redact_text(str(v)) for k, v in self.context.items()}}
 
 
 class ConfigError(RobotError):

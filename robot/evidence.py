@@ -1,21 +1,34 @@
 """Evidence of a failed job: screenshot, Playwright trace and page HTML, secrets masked.
 
 Everything lands in `settings.artifacts_dir/<job_id>/` with fixed file names (never derived
-from page content, so no secret can reach a file name). HTML and every text entry of the trace
-zip pass through `robot.logging.redact_text` (registered secrets: password and its form-encoded
-variants, TOTP seed, codes, cookies; card-number shaped digits). Password and code fields are
-blacked out in the screenshot.
+from page content, so no secret can reach a file name), 0600. Password and code fields are
+blacked out in the screenshot. HTML and every text entry of the trace zip go through a
+`Scrubber`, which masks by shape, not by a list of names, because a list always misses the next
+cookie (the pending sign-in cookie was missed) or the next form token:
+
+- every cookie value: `Cookie` / `Set-Cookie` headers and `cookies` lists (the trace's network
+  log, storage state) are masked structurally, name kept, value "[REDACTED]";
+- every token-like hidden input value and every csrf/token `<meta>` content, in saved HTML and
+  in the trace's DOM snapshots (hidden inputs hold CSRF/authenticity tokens, Auth0 `state`...);
+- every value found that way, and every cookie of the browser context, wherever else it shows
+  up (a form body, a URL, inline script), URL-encoded variants included;
+- then `robot.logging.redact_text` (registered secrets: password, seed, codes; card numbers).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus
+
+from robot.logging import REDACTED
 
 from robot.logging import get_logger, redact_text
 
@@ -38,21 +51,199 @@ def _write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def scrub_bytes(data: bytes) -> bytes:
-    """Redact a blob when it is text; binary blobs (images) are kept as they are."""
+#: a hidden input's value that is a token whatever its name: 16+ characters of a token alphabet
+#: (hex, base64, base64url, JWT) mixing letters and digits. Ids ("1042") and paths ("/invoices",
+#: the sign-in form's `next`) are not tokens and stay readable in the evidence.
+_TOKENISH_RE = re.compile(r"^(?!/)(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9+/=_.~-]{16,}$")
+#: names that say "secret" whatever the value looks like
+_SECRET_NAME_RE = re.compile(r"token|csrf|xsrf|nonce|state|secret|session|auth|sig|key|otp|pass", re.I)
+_TAG_RE = re.compile(r"<(input|meta)\b[^>]*>", re.I)
+_ATTR_RE = re.compile(r"""([^\s=/>"']+)\s*=\s*("[^"]*"|'[^']*'|[^\s>"']+)""")
+#: shortest harvested value replaced everywhere (shorter ones are masked where they were found)
+_MIN_REPLACE = 6
+
+
+def _hidden_secret(name: str, value: str) -> bool:
+    return bool(value) and bool(_TOKENISH_RE.match(value) or _SECRET_NAME_RE.search(name))
+
+
+def _meta_secret(name: str, content: str) -> bool:
+    return bool(content) and name.lower() != "csrf-param" and bool(re.search(r"csrf|xsrf|token|nonce", name, re.I))
+
+
+def _mask_cookie_header(name: str, value: str) -> str:
+    if name.lower() == "set-cookie":  # "n=v; Path=/; HttpOnly" (possibly several, one per line)
+        return "\n".join(f"{line.split('=', 1)[0]}={REDACTED}" + (";" + line.split(";", 1)[1] if ";" in line else "")
+                         if "=" in line.split(";", 1)[0] else line for line in value.split("\n"))
+    return "; ".join(f"{p.split('=', 1)[0].strip()}={REDACTED}" if "=" in p else p.strip()
+                     for p in value.split(";") if p.strip())
+
+
+class Scrubber:
+    """Masks cookies and tokens in evidence text by shape; see the module docstring.
+
+    `harvest` first (every text of one piece of evidence), then `scrub_text`: a value found in
+    one entry (a token in the HTML) is masked in the others too (the form body that posted it).
+    """
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        self.values: set[str] = set()
+        for v in known:
+            self.add(v)
+
+    def add(self, value: str | None) -> None:
+        """A value to mask wherever it shows up (e.g. a cookie of the browser context)."""
+        if value and value != REDACTED:
+            self.values.add(value)
+
+    # --- finding ------------------------------------------------------------------------------
+    def harvest(self, text: str) -> None:
+        for line in text.splitlines() or [text]:
+            obj = _json_or_none(line)
+            if obj is not None:
+                self._walk(obj, collect=True)
+        self._html(text, collect=True)
+
+    # --- masking ------------------------------------------------------------------------------
+    def scrub_text(self, text: str) -> str:
+        self.harvest(text)
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            obj = _json_or_none(line)
+            if obj is not None:
+                lines[i] = json.dumps(self._walk(obj, collect=False), ensure_ascii=False, separators=(",", ":"))
+        text = self._html("\n".join(lines), collect=False)
+        text = self._replace_values(text)
+        return redact_text(text)
+
+    def scrub_bytes(self, data: bytes) -> bytes:
+        """Scrub a blob when it is text; binary blobs (images) are kept as they are."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data
+        return self.scrub_text(text).encode("utf-8")
+
+    def _replace_values(self, text: str) -> str:
+        variants: set[str] = set()
+        for v in self.values:
+            if len(v) >= _MIN_REPLACE:
+                variants |= {v, quote(v, safe=""), quote_plus(v), json.dumps(v)[1:-1]}
+        if not variants:
+            return text
+        pattern = re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))
+        return pattern.sub(REDACTED, text)
+
+    def _walk(self, obj: Any, *, collect: bool) -> Any:
+        if isinstance(obj, dict):
+            name = obj.get("name")
+            if isinstance(name, str) and name.lower() in ("cookie", "set-cookie") and isinstance(obj.get("value"), str):
+                if collect:
+                    self._cookie_header(name, obj["value"])
+                else:
+                    obj = {**obj, "value": _mask_cookie_header(name, obj["value"])}
+            out = {}
+            for k, v in obj.items():
+                if k == "cookies" and isinstance(v, list):
+                    v = [self._cookie(c, collect=collect) for c in v]
+                out[k] = self._walk(v, collect=collect)
+            return out if not collect else obj
+        if isinstance(obj, list):
+            if len(obj) >= 2 and isinstance(obj[0], str) and isinstance(obj[1], dict):
+                obj = [obj[0], self._dom_attrs(obj[0], obj[1], collect=collect), *obj[2:]]
+            walked = [self._walk(v, collect=collect) for v in obj]
+            return obj if collect else walked
+        return obj
+
+    def _cookie(self, cookie: Any, *, collect: bool) -> Any:
+        if not isinstance(cookie, dict) or "value" not in cookie:
+            return cookie
+        if collect:
+            self.add(str(cookie["value"]))
+            return cookie
+        return {**cookie, "value": REDACTED}
+
+    def _cookie_header(self, name: str, value: str) -> None:
+        lines = value.split("\n") if name.lower() == "set-cookie" else [value]
+        for line in lines:
+            pairs = line.split(";")[:1] if name.lower() == "set-cookie" else line.split(";")
+            for p in pairs:
+                if "=" in p:
+                    self.add(p.split("=", 1)[1].strip())
+
+    def _dom_attrs(self, tag: str, attrs: dict[str, Any], *, collect: bool) -> dict[str, Any]:
+        """A DOM snapshot node's attributes ([tag, {attrs}, children...] in the trace)."""
+        lowered = {str(k).lower(): v for k, v in attrs.items()}
+        key = None
+        if tag.upper() == "INPUT" and str(lowered.get("type", "")).lower() == "hidden":
+            if _hidden_secret(str(lowered.get("name", "")), str(lowered.get("value", ""))):
+                key = "value"
+        elif tag.upper() == "META" and _meta_secret(str(lowered.get("name", "")), str(lowered.get("content", ""))):
+            key = "content"
+        if key is None:
+            return attrs
+        real = next(k for k in attrs if str(k).lower() == key)
+        if collect:
+            self.add(str(attrs[real]))
+            return attrs
+        return {**attrs, real: REDACTED}
+
+    def _html(self, text: str, *, collect: bool) -> str:
+        def one(m: re.Match[str]) -> str:
+            tag = m.group(0)
+            attrs = {a.group(1).lower(): a for a in _ATTR_RE.finditer(tag)}
+
+            def val(name: str) -> str:
+                a = attrs.get(name)
+                return a.group(2).strip("'\"") if a else ""
+
+            key = None
+            if m.group(1).lower() == "input" and val("type").lower() == "hidden" and _hidden_secret(val("name"), val("value")):
+                key = "value"
+            elif m.group(1).lower() == "meta" and _meta_secret(val("name"), val("content")):
+                key = "content"
+            if key is None:
+                return tag
+            if collect:
+                self.add(val(key))
+                return tag
+            a = attrs[key]
+            quote_char = a.group(2)[0] if a.group(2)[0] in "'\"" else '"'
+            start, end = a.span(2)
+            return tag[:start] + f"{quote_char}{REDACTED}{quote_char}" + tag[end:]
+
+        return _TAG_RE.sub(one, text)
+
+
+def _json_or_none(line: str) -> Any:
+    line = line.strip()
+    if not line or line[0] not in "{[":
+        return None
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
-    return redact_text(text).encode("utf-8")
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
-def scrub_trace(src: Path, dest: Path) -> None:
-    """Copy a trace zip entry by entry, redacting every text entry."""
+def scrub_bytes(data: bytes) -> bytes:
+    """Redact one blob on its own (no values harvested from other evidence)."""
+    return Scrubber().scrub_bytes(data)
+
+
+def scrub_trace(src: Path, dest: Path, scrubber: Scrubber | None = None) -> None:
+    """Copy a trace zip entry by entry, every text entry scrubbed: all entries are harvested
+    first, so a token seen in one (a page) is masked in every other (the request that sent it)."""
+    scrubber = scrubber or Scrubber()
     buf = io.BytesIO()
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zout.writestr(info.filename, scrub_bytes(zin.read(info.filename)))
+        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+        for _name, data in entries:
+            try:
+                scrubber.harvest(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                pass
+        for name, data in entries:
+            zout.writestr(name, scrubber.scrub_bytes(data))
     _write_private(dest, buf.getvalue())
 
 
@@ -80,6 +271,28 @@ async def capture(
     log = get_logger("evidence", job=job_id)
     out = job_dir(artifacts_dir, job_id)
     saved: list[Path] = []
+    scrubber = Scrubber()
+    if context is not None:
+        try:  # every cookie the browser holds is masked wherever it shows up
+            for cookie in await context.cookies():
+                scrubber.add(cookie.get("value"))
+        except Exception as exc:  # noqa: BLE001 - best effort
+            log.warning("reading the context's cookies failed", error=type(exc).__name__)
+    raw_trace: Path | None = None
+    tmp_dir = tempfile.TemporaryDirectory(prefix="jobber-trace-")  # the raw trace never sits in artifacts
+    if context is not None and trace_chunk:
+        try:
+            raw_trace = Path(tmp_dir.name) / "raw.zip"
+            await context.tracing.stop_chunk(path=str(raw_trace))
+            with zipfile.ZipFile(raw_trace) as z:  # harvest the trace before the HTML is written
+                for info in z.infolist():
+                    try:
+                        scrubber.harvest(z.read(info.filename).decode("utf-8"))
+                    except UnicodeDecodeError:
+                        pass
+        except Exception as exc:  # noqa: BLE001
+            raw_trace = None
+            log.warning("saving the trace failed", error=type(exc).__name__)
     if page is not None and not page.is_closed():
         shot = out / "screenshot.png"
         try:
@@ -90,19 +303,17 @@ async def capture(
             log.warning("screenshot failed", error=type(exc).__name__)
         html = out / "page.html"
         try:
-            _write_private(html, redact_text(await page.content()).encode("utf-8"))
+            _write_private(html, scrubber.scrub_text(await page.content()).encode("utf-8"))
             saved.append(html)
         except Exception as exc:  # noqa: BLE001
             log.warning("saving page HTML failed", error=type(exc).__name__)
-    if context is not None and trace_chunk:
+    if raw_trace is not None:
         trace = out / "trace.zip"
-        with tempfile.TemporaryDirectory(prefix="jobber-trace-") as tmp:  # the raw trace never sits in artifacts
-            raw = Path(tmp) / "raw.zip"
-            try:
-                await context.tracing.stop_chunk(path=str(raw))
-                scrub_trace(raw, trace)
-                saved.append(trace)
-            except Exception as exc:  # noqa: BLE001
-                log.warning("saving the trace failed", error=type(exc).__name__)
+        try:
+            scrub_trace(raw_trace, trace, scrubber)
+            saved.append(trace)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("saving the trace failed", error=type(exc).__name__)
+    tmp_dir.cleanup()
     log.info("evidence saved", files=[p.name for p in saved], folder=str(out))
     return saved

@@ -8,6 +8,7 @@ card number is masked), so a secret that slips into a message or a URL is still 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -15,6 +16,8 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import structlog
+
+from robot.cards import card_number_spans
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEYS = frozenset({
@@ -26,20 +29,6 @@ SENSITIVE_KEYS = frozenset({
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _secret_re: re.Pattern[str] | None = None
-# 13-19 digits, optionally grouped by spaces or dashes: card-number shaped.
-_PAN_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
-    return total % 10 == 0
 
 
 def register_secret(value: str | None) -> None:
@@ -61,16 +50,14 @@ def registered_secrets() -> frozenset[str]:
 
 
 def redact_text(text: str) -> str:
-    """Mask every registered secret and every Luhn-valid card-number run in `text`.
+    """Mask every registered secret and every card number (robot.cards: Luhn-valid 12-19 digits,
+    grouped or not, bounded by non-alphanumerics, so a digit run inside an id is left alone).
 
     Both are found on the original text and the overlapping spans merged, so a short secret
     inside a card number (or a card number inside a password) cannot hide the rest of it.
     """
     spans: list[tuple[int, int, bool]] = []  # start, end, is_card
-    for m in _PAN_RE.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
-            spans.append((m.start(), m.end(), True))
+    spans.extend((start, end, True) for start, end in card_number_spans(text))
     pattern = _secret_re
     if pattern is not None:
         spans.extend((m.start(), m.end(), False) for m in pattern.finditer(text))
@@ -133,6 +120,20 @@ _SHARED: list[Any] = [
 _configured = False
 
 
+class PrivateFileHandler(logging.FileHandler):
+    """A FileHandler whose file is 0600 from its first byte, whatever the umask.
+
+    The JSON log names merchants, invoices, amounts and job ids (secrets are masked, the rest is
+    still the merchants' business), and logging.FileHandler opens with open(), i.e. 0666 & ~umask:
+    0644 under the usual umask. A log file made earlier with a looser mode is tightened too.
+    """
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def _level(name: str | None, default: str) -> int:
     return int(getattr(logging, (name or default).upper(), logging.INFO))
 
@@ -161,8 +162,8 @@ def configure_logging(settings: Any = None, *, console: bool = True, level: str 
         ))
         handlers.append(h)
     if settings is not None:
-        settings.logs_dir.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(settings.logs_dir / "robot.jsonl", encoding="utf-8")
+        settings.logs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fh = PrivateFileHandler(settings.logs_dir / "robot.jsonl", encoding="utf-8")
         fh.setLevel(lvl)
         fh.setFormatter(structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,

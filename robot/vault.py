@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import re
 import tempfile
+from urllib.parse import urlsplit
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -29,6 +31,41 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BASE32_RE = re.compile(r"^[A-Z2-7]{16,}=*$")
 #: Changing one of these means the stored browser session belongs to another sign-in.
 SIGN_IN_FIELDS = frozenset({"jobber_email", "jobber_password", "totp_seed", "two_factor", "jobber_url"})
+
+
+JOBBER_URL_RULE = ("must be an https:// URL (http:// only on a loopback address, localhost, *.localhost or "
+                   "*.test: the mock site), with a host and no user name or password")
+
+
+def check_jobber_url(url: str) -> str:
+    """A merchant's Jobber base URL, or ValueError(JOBBER_URL_RULE).
+
+    The robot types the merchant's password into whatever this URL serves, so it must be a web
+    origin over TLS: `javascript:`, `file:`, `data:` or a plain-http Jobber on the network would
+    hand the password to anyone on the path. Plain http is left to loopback and the reserved
+    test names the mock site uses (RFC 6761 .localhost/.test never resolve on the internet)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise ValueError(JOBBER_URL_RULE)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(JOBBER_URL_RULE) from None
+    if not host or parts.username is not None or parts.password is not None or parts.scheme not in ("https", "http"):
+        raise ValueError(JOBBER_URL_RULE)
+    if parts.scheme == "http" and not _local_host(host):
+        raise ValueError(JOBBER_URL_RULE)
+    return url.rstrip("/")
+
+
+def _local_host(host: str) -> bool:
+    if host == "localhost" or host.endswith((".localhost", ".test")):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class TwoFactorMode(str, Enum):
@@ -68,6 +105,11 @@ class MerchantCredentials(BaseModel):
         if not EMAIL_RE.match(v):
             raise ValueError("must be an e-mail address")
         return v
+
+    @field_validator("jobber_url")
+    @classmethod
+    def _jobber_url(cls, v: str | None) -> str | None:
+        return None if v is None else check_jobber_url(v)
 
     @field_validator("totp_seed")
     @classmethod
@@ -214,6 +256,14 @@ class Vault:
     def has(self, merchant: str) -> bool:
         return merchant in self._read()["merchants"]
 
+    def check_known(self, merchant: str) -> None:
+        """InputError naming `merchant` unless the vault holds it: a job for a merchant the robot
+        cannot sign in as is refused at intake, not queued to fail later. (The slug is not
+        repeated: whatever was typed there may be something else.)"""
+        if not self.has(merchant):
+            raise InputError("merchant", "no such merchant in the vault (`jobber-robot merchants list`; add one "
+                                         "with `jobber-robot merchants add`)")
+
     def put(self, creds: MerchantCredentials) -> None:
         doc = self._read()  # refuses a wrong key before anything is written
         creds.register_secrets()
@@ -229,7 +279,8 @@ class Vault:
             creds = MerchantCredentials.model_validate(data)
         except ValidationError as exc:
             err = exc.errors(include_input=False)[0]
-            raise InputError(".".join(str(p) for p in err["loc"]) or "merchant", err["msg"]) from None
+            raise InputError(".".join(str(p) for p in err["loc"]) or "merchant",
+                             err["msg"].removeprefix("Value error, ")) from None
         self.put(creds)
         if changes.keys() & SIGN_IN_FIELDS:
             self.clear_sign_in_stop(merchant)  # a person acted (unblocked, signed in by hand)

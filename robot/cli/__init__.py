@@ -22,4 +22,10 @@ __import__("robot.cli.jobs", fromlist=["register"]).register(app)  # enqueue, wo
 
 
 def main() -> None:
+    """The `jobber-robot` entry point. Everything the robot writes is private to its user: the
+    modules write their files 0600 themselves, and the umask 077 set here also covers what
+    other code writes for it (SQLite's journal files, Chromium's profile and downloads)."""
+    import os
+
+    os.umask(0o077)
     app()

@@ -41,7 +41,7 @@ def _fail(exc: Exception) -> None:
     """Bad input exits 2 (like every command of the CLI), anything else 1."""
     if isinstance(exc, ValidationError):
         for e in exc.errors(include_input=False):
-            err.print(f"[red]{'.'.join(str(p) for p in e['loc'])}: {e['msg']}[/red]")
+            err.print(f"[red]{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}[/red]")
         raise typer.Exit(2)
     err.print(f"[red]{getattr(exc, 'message', str(exc))}[/red]")
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)

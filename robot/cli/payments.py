@@ -43,15 +43,31 @@ def _bad_input(problems: list[dict[str, str]]) -> None:
 
 
 def build_job(data: dict[str, Any]) -> Any:
-    """The job model, or exit 2 naming each bad field and its rule (never echoing the value)."""
+    """The job model, or exit 2 naming each bad field and its rule (never echoing the value).
+
+    The merchant must be in the vault: a job the robot cannot sign in for is refused here, as
+    the HTTP intake refuses it, instead of being queued to fail later."""
     from pydantic import ValidationError
 
+    from robot.config import get_settings
+    from robot.errors import InputError, RobotError
     from robot.jobs.models import parse_job, validation_problems
+    from robot.vault import Vault
 
     try:
-        return parse_job({k: v for k, v in data.items() if v is not None})
+        job = parse_job({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         _bad_input(validation_problems(exc))
+    try:
+        settings = get_settings()
+        settings.ensure_dirs()
+        Vault.from_settings(settings).check_known(job.merchant)
+    except InputError as exc:
+        _bad_input([{"field": exc.field, "rule": exc.rule}])
+    except RobotError as exc:  # no vault key, a vault the key does not open: say so, do nothing
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    return job
 
 
 def tender_of(card_on_file: str | None, payment_method: str | None, card_token: str | None,

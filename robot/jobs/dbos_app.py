@@ -70,9 +70,11 @@ def _prepare(settings: "Settings") -> None:
     settings.ensure_dirs()
     if not is_postgres(settings):
         # the job store holds job inputs and results: private to the robot's user
+        # (made before SQLite opens it: SQLite gives its -wal and -shm files the main file's mode)
         path = settings.data_path / "jobs.sqlite"
         if not path.exists():
             path.touch(mode=0o600)
+        path.chmod(0o600)
 
 
 async def launch(settings: "Settings", *, executor_id: str, listen: bool = True) -> None:

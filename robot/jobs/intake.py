@@ -7,7 +7,9 @@
 - `GET /jobs/{id}`: status, step reached, outcome and result. `GET /jobs`: recent jobs.
 - `POST /jobs/{id}/handoff` {"code": "123456"} or {"invoice": 1042}: answer a waiting job.
 Every route but /openapi.json, /docs and /healthz needs X-API-Key; a wrong or missing key is 401.
-Values sent are never echoed in errors (they may be secrets).
+The key is checked before a byte of the body is read, and a body over 64 KiB is 413 (a job is a
+few hundred bytes): an unauthenticated caller cannot make the intake read, buffer or parse
+anything. Values sent are never echoed in errors (they may be secrets).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -22,11 +25,86 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from robot.jobs.models import _UNION_TAGS, Job
+from robot.jobs.models import _UNION_TAGS, MAX_DOCUMENT_NUMBER, Job
 from robot.jobs.store import JobStatus, JobView
 
 if TYPE_CHECKING:
     from robot.config import Settings
+
+
+#: The largest request body the intake reads; a job is a few hundred bytes.
+MAX_BODY_BYTES = 64 * 1024
+#: Routes that need no key (health checks, the schema and its viewer).
+PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+UNAUTHORIZED = "missing or wrong X-API-Key"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def key_ok(sent: str | None, expected: str | None) -> bool:
+    return bool(expected) and bool(sent) and hmac.compare_digest(str(sent).encode(), str(expected).encode())
+
+
+class KeyThenSizeGate:
+    """ASGI middleware in front of the whole app: the API key first, then the body's size.
+
+    FastAPI reads and parses the body before it runs the route's dependencies, so the key check
+    as a dependency came after reading a body of any size. Here nothing of the body is read
+    without the key; with it, at most MAX_BODY_BYTES are read (Content-Length announcing more is
+    refused at once; a chunked body is counted as it arrives) and handed on to the app.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], expected_key: str | None,
+                 limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.expected_key = expected_key
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if not key_ok(headers.get("x-api-key"), self.expected_key):
+            await _send_json(send, 401, {"detail": UNAUTHORIZED})
+            return
+        too_big = {"detail": [{"field": "body", "rule": f"must be at most {self.limit} bytes"}]}
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _send_json(send, 413, too_big)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await _send_json(send, 413, too_big)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()  # after the body: wait for a disconnect, as the server would
+
+        await self.app(scope, replay, send)
+
+
+async def _send_json(send: Send, status: int, content: Any) -> None:
+    data = JSONResponse(content=content).body
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": data})
 
 
 class Enqueued(BaseModel):
@@ -39,7 +117,8 @@ class Enqueued(BaseModel):
 
 class Handoff(BaseModel):
     code: str | None = Field(default=None, description="2FA code for a job waiting_for_2fa")
-    invoice: int | None = Field(default=None, ge=1, description="invoice number for a job waiting_for_confirmation")
+    invoice: int | None = Field(default=None, ge=1, le=MAX_DOCUMENT_NUMBER,
+                                description="invoice number for a job waiting_for_confirmation")
 
 
 class Problem(BaseModel):
@@ -69,6 +148,11 @@ def create_app(settings: "Settings") -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
+        from robot.vault import Vault
+
+        # the vault knows the merchants: opened (and its key checked) once, read per job
+        state["vault"] = await asyncio.to_thread(Vault.from_settings, settings)
+        await asyncio.to_thread(state["vault"].check)
         state["client"] = await asyncio.to_thread(dbos_app.client, settings)
         try:
             yield
@@ -81,10 +165,13 @@ def create_app(settings: "Settings") -> FastAPI:
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _problems(list(exc.errors()))})
 
+    expected_key = settings.api_key.get_secret_value() if settings.api_key else None
+    app.add_middleware(KeyThenSizeGate, expected_key=expected_key)  # outermost: before any body is read
+
     def api_key(x_api_key: str | None = Header(default=None, alias="X-API-Key")) -> None:
-        expected = settings.api_key.get_secret_value() if settings.api_key else None
-        if not expected or not x_api_key or not hmac.compare_digest(x_api_key.encode(), expected.encode()):
-            raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
+        # the gate has checked already; kept so the schema documents the header on every route
+        if not key_ok(x_api_key, expected_key):
+            raise HTTPException(status_code=401, detail=UNAUTHORIZED)
 
     def client() -> Any:
         return state["client"]
@@ -97,8 +184,18 @@ def create_app(settings: "Settings") -> FastAPI:
               responses={200: {"model": Enqueued}, 401: {}, 409: {}, 422: {"model": list[Problem]}})
     async def post_job(job: Job, idempotency_key: str | None = Header(  # type: ignore[valid-type]
             default=None, alias="Idempotency-Key", min_length=1, max_length=200)) -> Any:
+        from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
+        from robot.errors import InputError
         from robot.jobs.queue import JobConflict, enqueue
 
+        if idempotency_key is not None and looks_like_card_number(idempotency_key):
+            # the key is hashed into the job id, but it is logged and shown on the way: free text
+            return JSONResponse(status_code=422, content={"detail": [
+                {"field": "Idempotency-Key", "rule": CARD_NUMBER_RULE}]})
+        try:
+            await asyncio.to_thread(state["vault"].check_known, job.merchant)
+        except InputError as exc:
+            return JSONResponse(status_code=422, content={"detail": [{"field": exc.field, "rule": exc.rule}]})
         try:
             job_id, created = await asyncio.to_thread(enqueue, job, client=client(), idempotency_key=idempotency_key)
         except JobConflict as exc:

@@ -1,6 +1,9 @@
 """Job inputs and results: the boundary between the POS back end, the CLI, the queue and the flows.
 
-Inputs carry tokens only, never card or bank numbers (those are tokenized at intake).
+Inputs carry tokens only, never card or bank numbers (those are tokenized at intake): every
+text field of every input model (tokens, ids, client names, phone numbers, the merchant) refuses
+anything that looks like a card number (robot.cards, any separators), because whatever passes
+here is written to the job store, and errors say so without repeating the value.
 """
 
 from __future__ import annotations
@@ -10,16 +13,22 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
 from robot.money import Money, PositiveMoney
+
+#: Jobber's invoice and quote numbers are GraphQL `Int`s (32-bit signed): a larger number can name
+#: no document, and a 30-digit one must not reach the job store or a page's search box.
+MAX_DOCUMENT_NUMBER = 2**31 - 1
 
 MerchantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,62}$", description="merchant slug, e.g. acme")]
 
 
 def _not_a_card_number(v: str) -> str:
-    if v.isdigit() and len(v) >= 12:
-        raise ValueError("looks like a card or account number; tokenize it first (jobber-robot tokenize)")
+    # a bare long digit run is a bank account number as often as a card number: refused too
+    if (v.isdigit() and len(v) >= 12) or looks_like_card_number(v):
+        raise ValueError(CARD_NUMBER_RULE)
     return v
 
 
@@ -29,6 +38,15 @@ Token = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{4,128}$"), AfterValidator(
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_card_numbers(cls, v: Any) -> Any:
+        """Every text field, after its own rules (a field whose pattern refuses the value has
+        refused it already, without echoing it): a card number is refused wherever it passed."""
+        if isinstance(v, str) and looks_like_card_number(v):
+            raise ValueError(CARD_NUMBER_RULE)
+        return v
 
 
 # --- tenders ------------------------------------------------------------------------
@@ -67,7 +85,7 @@ class JobBase(_Strict):
 
 
 class _InvoiceTarget(JobBase):
-    invoice: int | None = Field(default=None, ge=1, description="Jobber invoice number")
+    invoice: int | None = Field(default=None, ge=1, le=MAX_DOCUMENT_NUMBER, description="Jobber invoice number")
     client: str | None = Field(default=None, min_length=1, max_length=200, description="client name, when no invoice is pinned")
 
     @model_validator(mode="after")
@@ -91,7 +109,7 @@ class DepositJob(_InvoiceTarget):
 
 class QuoteDepositJob(JobBase):
     kind: Literal["quote_deposit"] = "quote_deposit"
-    quote: int = Field(ge=1, description="Jobber quote number")
+    quote: int = Field(ge=1, le=MAX_DOCUMENT_NUMBER, description="Jobber quote number")
     amount: PositiveMoney
     tender: Tender
 

@@ -5,6 +5,12 @@ the job row through a DBOSClient); workers dequeue. The caller's idempotency key
 job id (a hash of merchant + key), so the same key always names the same job: enqueueing it
 again returns the job already there, whatever its state. (DBOS's own deduplication ids are
 not available on partitioned queues; the workflow id is the dedup key.)
+
+The key is claimed atomically: the job row is inserted with DBOS's workflow-id reuse policy
+"reject", i.e. the workflow id's primary key decides. Of two callers racing with one key exactly
+one inserts the row; the other is told the id is in use, reads the winner's input and gets the
+replay (same payload) or a JobConflict (another payload). A look first, insert after, would let
+both see "no such job" and both report "created" while only one payload was queued.
 """
 
 from __future__ import annotations
@@ -72,14 +78,19 @@ def enqueue(job: Any, *, client: "DBOSClient", idempotency_key: str | None = Non
 
     The job carries tokens only: the models refuse anything that looks like a card number.
     """
+    from dbos._error import DBOSWorkflowIDInUseError
+
     if job_id is None:
         job_id = job_id_for_key(job.merchant, idempotency_key) if idempotency_key else new_job_id()
-    existing = client.list_workflows(workflow_ids=[job_id], load_output=False)
-    if existing:
-        _check_same(existing[0], job)
+    try:
+        client.enqueue({**enqueue_options(job, job_id), "workflow_id_reuse_policy": "reject"},  # type: ignore[typeddict-item]
+                       job)
+    except DBOSWorkflowIDInUseError:
+        # the row was committed by the winner before our insert saw it: its input is readable
+        existing = client.list_workflows(workflow_ids=[job_id], load_output=False)
+        if existing:
+            _check_same(existing[0], job)
         return job_id, False
-    client.enqueue(enqueue_options(job, job_id), job)  # type: ignore[arg-type]
-    # two callers racing with one key: DBOS attaches the second to the first job
     return job_id, True
 
 

@@ -118,7 +118,10 @@ def claim_worker_id(settings: "Settings", executor_id: str) -> Any:
 
     folder = settings.data_path / "workers"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    f = open(folder / f"{executor_id}.lock", "a+")  # noqa: SIM115 - held open for the worker's life
+    # 0600 like every file the robot writes (open() would make it 0644 under the usual umask)
+    fd = os.open(folder / f"{executor_id}.lock", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    f = os.fdopen(fd, "a+")  # held open for the worker's life
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -3,17 +3,22 @@ carries a secret in clear."""
 
 from __future__ import annotations
 
+import json
+import re
+import sqlite3
+import stat
 import zipfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote_plus
 
 import pyotp
 import pytest
 
-from robot.errors import BadCredentials
+from robot.errors import BadCredentials, TwoFactorRejected
 from robot.logging import configure_logging
 from robot.twofactor import STEP_SECONDS, TotpCodes
-from tests.integration.robot_world import World, world  # noqa: F401
+from tests.integration.robot_world import FixedCode, World, world  # noqa: F401
 from tests.plugin_mock_jobber import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 
@@ -82,3 +87,83 @@ async def test_bad_password_evidence_masks_the_typed_password(world: World) -> N
     with zipfile.ZipFile(trace) as z:  # the typed password was there, and was masked
         assert b"[REDACTED]" in b"".join(z.read(n) for n in z.namelist())
     _assert_absent(_all_text(world.settings.data_path), [wrong, quote_plus(wrong), DEMO_TOTP_SECRET])
+
+
+# --- issue 11 item 12: every cookie value and every token-like hidden value is masked --------------
+
+_HEX64 = re.compile(rb"\b[0-9a-f]{64}\b")  # the mock's authenticity_token: an HMAC-SHA256 in hex
+
+
+def _json_lines(data: bytes) -> list[Any]:
+    out = []
+    for line in data.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def _cookie_values(obj: Any) -> list[str]:
+    """Every cookie value the HAR-like network log shows: Cookie / Set-Cookie headers and the
+    parsed `cookies` lists."""
+    found: list[str] = []
+    if isinstance(obj, dict):
+        if str(obj.get("name", "")).lower() in ("cookie", "set-cookie") and isinstance(obj.get("value"), str):
+            pairs = obj["value"].split(";") if obj["name"].lower() == "cookie" else obj["value"].split(";")[:1]
+            found += [p.split("=", 1)[1].strip() for p in pairs if "=" in p]
+        for key, value in obj.items():
+            if key == "cookies" and isinstance(value, list):
+                found += [c["value"] for c in value if isinstance(c, dict) and "value" in c]
+            else:
+                found += _cookie_values(value)
+    elif isinstance(obj, list):
+        for v in obj:
+            found += _cookie_values(v)
+    return found
+
+
+async def test_evidence_masks_the_pending_sign_in_cookie_and_authenticity_tokens(world: World) -> None:
+    # bravo signs in with a code a person hands over; a wrong one fails the job half signed in,
+    # holding the pending sign-in cookie (the password was accepted, 2FA is to go)
+    async with world.pool(code_provider=FixedCode("000000")) as pool:
+        with pytest.raises(TwoFactorRejected) as info:
+            async with pool.job("bravo", "pending-1"):
+                pass
+    job_dir = world.settings.artifacts_dir / "pending-1"
+    assert {Path(p).name for p in info.value.artifacts} == {"screenshot.png", "page.html", "trace.zip"}  # type: ignore[attr-defined]
+    files = _all_text(job_dir)
+
+    with sqlite3.connect(world.site.data_dir / "jobber.sqlite3") as db:
+        live = [r[0] for r in db.execute("SELECT token FROM pending UNION ALL SELECT token FROM devices "
+                                          "UNION ALL SELECT token FROM sessions UNION ALL SELECT csrf FROM sessions")]
+    assert live, "the mock holds the pending sign-in"
+    _assert_absent(files, live)
+
+    network = b"".join(v for k, v in files.items() if k.endswith(".network"))
+    shown = _cookie_values(_json_lines(network))
+    assert shown, "the trace recorded the cookies (masked)"
+    assert set(shown) == {"[REDACTED]"}, "a cookie value in clear in the trace's network log"
+    html = files[str(job_dir / "page.html")].decode()
+    hidden = re.findall(r'<input[^>]*type="hidden"[^>]*>', html)
+    assert hidden and all('value="[REDACTED]"' in tag for tag in hidden), hidden
+    for name, data in files.items():
+        assert not _HEX64.search(data), f"an authenticity token in clear in {name}"
+    for p in job_dir.iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+
+
+def test_scrub_html_masks_token_like_hidden_inputs_and_csrf_meta() -> None:
+    from robot.evidence import Scrubber
+
+    html = ('<meta name="csrf-token" content="Zm9vYmFyYmF6cXV4MTIzNDU2">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<input type='hidden' name='state' value='hKFo2SBxYnVTLWJLM2FyZHFZ'>"
+            '<input value="eyJhbGciOiJIUzI1NiJ9.e30.abc123" type="hidden" name="anything_at_all">'
+            '<input type="hidden" name="invoice_id" value="1042">'
+            '<input type="text" name="email" value="owner@acme.test">'
+            '<script>window.csrf = "Zm9vYmFyYmF6cXV4MTIzNDU2";</script>')
+    out = Scrubber().scrub_text(html)
+    for secret in ("Zm9vYmFyYmF6cXV4MTIzNDU2", "hKFo2SBxYnVTLWJLM2FyZHFZ", "eyJhbGciOiJIUzI1NiJ9.e30.abc123"):
+        assert secret not in out
+    assert 'value="1042"' in out and "owner@acme.test" in out and "width=device-width" in out
