@@ -5,6 +5,11 @@ the job row through a DBOSClient); workers dequeue. The caller's idempotency key
 job id (a hash of merchant + key), so the same key always names the same job: enqueueing it
 again returns the job already there, whatever its state. (DBOS's own deduplication ids are
 not available on partitioned queues; the workflow id is the dedup key.)
+
+Queue order: every job gets the next number of the job store's counter as its DBOS priority
+(robot/jobs/robot_tables.py), so one merchant's jobs run in the order they were queued. DBOS
+takes a partition's head by priority, then `created_at`, and SQLite stamps `created_at` in whole
+seconds: without the number, a burst of jobs queued within one second ran in an arbitrary order.
 """
 
 from __future__ import annotations
@@ -55,14 +60,29 @@ def job_id_for_key(merchant: str, idempotency_key: str) -> str:
     return f"job-k{digest}"
 
 
-def enqueue_options(job: Any, job_id: str) -> dict[str, Any]:
-    return {
+def enqueue_options(job: Any, job_id: str, priority: int | None = None) -> dict[str, Any]:
+    opts: dict[str, Any] = {
         "workflow_name": WORKFLOW,
         "queue_name": QUEUE,
         "workflow_id": job_id,
         "queue_partition_key": job.merchant,
         "attributes": {"merchant": job.merchant, "kind": job.kind},
     }
+    if priority is not None:
+        opts["priority"] = priority
+    return opts
+
+
+def store_url(client: "DBOSClient") -> str:
+    """The job store a client writes to (its system database), for the robot's own tables there."""
+    return client._sys_db.engine.url.render_as_string(hide_password=False)
+
+
+def next_priority(url: str) -> int:
+    """The queue priority of a job enqueued now: its place in the queue order (FIFO)."""
+    from robot.jobs.robot_tables import queue_priority
+
+    return queue_priority(url)
 
 
 def enqueue(job: Any, *, client: "DBOSClient", idempotency_key: str | None = None,
@@ -78,7 +98,8 @@ def enqueue(job: Any, *, client: "DBOSClient", idempotency_key: str | None = Non
     if existing:
         _check_same(existing[0], job)
         return job_id, False
-    client.enqueue(enqueue_options(job, job_id), job)  # type: ignore[arg-type]
+    priority = next_priority(store_url(client))
+    client.enqueue(enqueue_options(job, job_id, priority), job)  # type: ignore[arg-type]
     # two callers racing with one key: DBOS attaches the second to the first job
     return job_id, True
 
