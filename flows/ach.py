@@ -64,6 +64,7 @@ async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
             if left <= 0:
                 return {**base, "result": "already_reversed", "payment_id": payment.id}
             reason = ACH_RETURN_CODES.get(item.return_code or "", "returned")
+            await ctx.fence()
             await row.refund(left, None, details_text(f"ACH return {item.return_code} ({reason})", item.txn_id,
                                                       item.origin_job or ctx.job_id))
             view = await (await open_invoice(ctx, page, item.invoice, inv.invoice_id)).read()

@@ -371,8 +371,10 @@ async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, met
         existing = await inv.find_payment_by_details(txn_id)
         if existing is not None:
             return Recorded(payment_id=existing.id, existed=True)
+        crash_point("jobber:before_save")
         if date_ is not None and date_ > datetime.now(UTC).date():
             date_ = None  # never a future transaction date: Jobber's own "today" then
+        await ctx.fence()  # this run still owns the job (not cancelled, not taken over): else JobFenced
         pid = await inv.collect_payment(method, amount, date_, details)  # date: Jobber's today unless given
         crash_point("jobber:after_save")
         return Recorded(payment_id=pid)
@@ -486,6 +488,7 @@ async def move_money(ctx: "FlowContext", tender: Any, amount: Decimal, descripti
     gw = ctx.gateway
     key = ctx.key("gateway")
     kind = tender.type
+    await ctx.fence()  # a cancelled or taken-over run moves no money (the new owner uses the same key)
     if kind == "card_on_file":
         txn = await gw.charge_card_on_file(tender.customer_id, amount, idempotency_key=key,
                                            payment_method_id=tender.payment_method_id, description=description)

@@ -98,6 +98,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             for d in await qp.deposits():
                 if details_match(d.details, txn.id):
                     return d.id
+            await ctx.fence()
             return await qp.collect_deposit(jobber_method(tender), moved, None, details)
 
     payment_id = await ctx.step("record", _record)

@@ -126,6 +126,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                                              f"{target.payment_id} of invoice #{target.invoice}; nothing moved")
 
     async def _refund() -> Any:
+        await ctx.fence()
         refund = await ctx.gateway.refund(target.txn_id, amount, idempotency_key=ctx.key("gateway"))
         crash_point("gateway:after_call")
         return refund
@@ -142,6 +143,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             current = await row.read()
             if current.refunded >= target.jobber_refunded + refund.amount:
                 return True  # an earlier run recorded it
+            await ctx.fence()
             await row.refund(refund.amount, None, details_text(refund.id, f"refund of {target.txn_id}", ctx.job_id))
             crash_point("jobber:after_save")
             return False

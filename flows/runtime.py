@@ -7,6 +7,11 @@ gateway call → record in Jobber → verify balance) goes through `ctx.step(nam
   resumes at the first stage that did not finish. A stage may therefore run twice: it must be
   idempotent (gateway idempotency keys, look-before-write in Jobber) and return a picklable
   value (pydantic models, dicts, Decimals).
+
+Every write into Jobber is preceded, immediately, by `await ctx.fence()`: under the job queue it
+raises robot.errors.JobFenced when this execution no longer owns the job (cancelled, or taken
+over by another worker), so a worker that stalled mid-stage and woke up late cannot record a
+payment a second time. Direct runs have nothing to be fenced from: the default does nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +32,14 @@ if TYPE_CHECKING:
     from robot.vault import MerchantCredentials
 
 T = TypeVar("T")
+
+
+#: checked immediately before each write into Jobber; raises JobFenced when the job changed owner
+Fence = Callable[[], Awaitable[None]]
+
+
+async def no_fence() -> None:
+    """The fence of a run that nobody can take over (a direct run, a flow test)."""
 
 
 class StepRunner(Protocol):
@@ -70,6 +83,7 @@ class FlowContext:
     jobber: JobberAccess
     runner: StepRunner = field(default_factory=DirectSteps)
     confirmer: Confirmer = field(default_factory=NoConfirmer)
+    fence: Fence = no_fence
     timings: list[StepTiming] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
 

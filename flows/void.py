@@ -50,6 +50,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                                              f"{where}; nothing moved")
 
     async def _void() -> Any:
+        await ctx.fence()
         try:
             return await ctx.gateway.void(target.txn_id, idempotency_key=ctx.key("gateway"))
         except GatewayNotVoidable:
@@ -67,6 +68,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             for row in await inv.payment_rows():
                 payment = await row.read()
                 if details_match(payment.details, target.txn_id):  # the same look every flow uses
+                    await ctx.fence()
                     await row.delete()
                     return True
         return False  # nothing to delete (an earlier run did it, or it was never recorded)
