@@ -7,6 +7,12 @@ gateway call → record in Jobber → verify balance) goes through `ctx.step(nam
   resumes at the first stage that did not finish. A stage may therefore run twice: it must be
   idempotent (gateway idempotency keys, look-before-write in Jobber) and return a picklable
   value (pydantic models, dicts, Decimals).
+
+Every write into Jobber is preceded, immediately, by `ctx.fence()` (the page objects call it with
+the form filled, right before Save): under the job queue it
+raises robot.errors.JobFenced when this execution no longer owns the job (cancelled, or taken
+over by another worker), so a worker that stalled mid-stage and woke up late cannot record a
+payment a second time. Direct runs have nothing to be fenced from: the default does nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ if TYPE_CHECKING:
     from robot.vault import MerchantCredentials
 
 T = TypeVar("T")
+
+
+#: checked immediately before each write into Jobber; raises JobFenced when the job changed owner
+Fence = Callable[[], Awaitable[None]]
+
+
+async def no_fence() -> None:
+    """The fence of a run that nobody can take over (a direct run, a flow test)."""
 
 
 class StepRunner(Protocol):
@@ -54,10 +68,6 @@ class NoConfirmer:
         return None
 
 
-async def _no_fence() -> None:
-    return None
-
-
 class DirectSteps:
     """Runs stages in-process, in order; nothing is checkpointed."""
 
@@ -74,11 +84,9 @@ class FlowContext:
     jobber: JobberAccess
     runner: StepRunner = field(default_factory=DirectSteps)
     confirmer: Confirmer = field(default_factory=NoConfirmer)
+    fence: Fence = no_fence
     timings: list[StepTiming] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
-    #: Called right before every write into Jobber: raises when the job has changed owner or
-    #: been cancelled since this step started (the queue's fencing); a no-op for direct runs.
-    fence: Callable[[], Awaitable[None]] = field(default=_no_fence)
 
     @property
     def merchant(self) -> str:

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from flows.common import Draft, HeldJobber, NeedsConfirmation
 from flows.registry import flow_for
-from flows.runtime import Confirmer, DirectSteps, FlowContext, NoConfirmer, StepRunner
+from flows.runtime import Confirmer, DirectSteps, Fence, FlowContext, NoConfirmer, StepRunner, no_fence
 from robot.errors import (
     AccessError,
     FlowRefused,
     InputError,
     JobberUnavailable,
+    JobFenced,
     PageDriftError,
     RobotError,
     SessionExpired,
@@ -38,6 +39,15 @@ if TYPE_CHECKING:
 
 # Failures that need no browser evidence: the page did what it should, a rule or the gateway said no.
 _QUIET = (FlowRefused, InputError, gw_errors.GatewayError)
+
+
+def _lost_the_job() -> tuple[type[BaseException], ...]:
+    """This run no longer owns its job (fenced, or DBOS refused its checkpoint because the job was
+    cancelled or taken over): not an outcome of the job. They pass through, so DBOS records
+    nothing for this run and the job keeps the outcome of the execution that owns it."""
+    from dbos._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
+
+    return (JobFenced, DBOSWorkflowConflictIDError, DBOSWorkflowCancelledError)
 
 
 def _outcome_for(exc: BaseException, draft: Draft | None = None) -> Outcome:
@@ -120,8 +130,9 @@ def failure_result(exc: BaseException, draft: Draft, ctx: FlowContext | None) ->
 
 async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "SessionPool",
                   runner: StepRunner | None = None, confirmer: Confirmer | None = None,
-                  vault: "Vault | None" = None) -> JobResult:
-    """Run one job to a JobResult. Expected failures become outcomes; only bugs raise."""
+                  vault: "Vault | None" = None, fence: Fence | None = None) -> JobResult:
+    """Run one job to a JobResult. Expected failures become outcomes; only bugs raise, and a run
+    that lost its job (JobFenced from `fence`, checked before every write into Jobber)."""
     from robot.gateway import gateway_for
 
     log = get_logger("flows", merchant=job.merchant, job=job_id)
@@ -144,7 +155,8 @@ async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "Session
     gateway = gateway_for(settings, creds.gateway)
     held = HeldJobber(pool.access(job.merchant, job_id))
     ctx = FlowContext(job_id=job_id, settings=settings, creds=creds, gateway=gateway, jobber=held,
-                      runner=runner or DirectSteps(), confirmer=confirmer or NoConfirmer())
+                      runner=runner or DirectSteps(), confirmer=confirmer or NoConfirmer(),
+                      fence=fence or no_fence)
     spec = flow_for(job.kind)
     log.info("job started", kind=job.kind, dry_run=job.dry_run)
     try:
@@ -153,11 +165,17 @@ async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "Session
         except _QUIET as exc:
             await held.release()  # a refusal or a gateway answer: the page is fine, no evidence
             result = failure_result(exc, draft, ctx)
+        except _lost_the_job():
+            await held.release()  # nothing went wrong on the page: this run just lost the job
+            raise
         except BaseException as exc:
             await held.release(exc)  # the pool saves screenshot, trace and HTML for this job
             raise
         else:
             await held.release()
+    except _lost_the_job() as exc:
+        log.warning("job run superseded: no result recorded by this run", error=type(exc).__name__)
+        raise
     except (AccessError, PageDriftError, JobberUnavailable, SessionExpired, RobotError) as exc:
         result = failure_result(exc, draft, ctx)
     except Exception as exc:  # noqa: BLE001 - a bug or an unexpected page: a failed job with evidence

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # Jobs
     database_url: str | None = Field(default=None, description="DBOS system database; default sqlite in DATA_DIR")
     queue_concurrency: int = Field(default=2, ge=1, le=64, description="Jobs running at once across merchants")
+    executor_lease_seconds: float = Field(
+        default=30.0, ge=1.0, le=3600.0,
+        description="A worker refreshes its lease every third of this; a worker silent this long is taken "
+                    "for dead and a live worker recovers its jobs (DBOS recovery)")
     link_reconcile_minutes: int = Field(default=15, ge=1, description="Reconcile paid payment links every N minutes")
     max_amount: Decimal = Field(default=Decimal("1000000.00"), gt=0, max_digits=14, decimal_places=2,
                                 description="Largest amount one job may move; a larger one is refused at intake")

@@ -7,7 +7,7 @@ and never carries a secret (passwords, codes, card data, cookies).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 
 class RobotError(Exception):
@@ -180,3 +180,28 @@ class AmbiguousInvoice(FlowRefused):
     def __init__(self, message: str, candidates: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.candidates = candidates
+
+
+# --- the job queue ------------------------------------------------------------------
+
+FenceOutcome = Literal["superseded", "cancelled"]
+
+
+class JobFenced(RobotError):
+    """This execution of a job no longer owns it: it was cancelled, or another worker took it
+    over (`jobs retry`, recovery of a worker whose lease ran out). Raised by the fence checked
+    immediately before every write into Jobber, so a worker that stalled (a VM pause, SIGSTOP)
+    and woke up late never writes a second time what the new owner already wrote.
+
+    Never retried, and never recorded as the job's result: the job's outcome is the owner's.
+    `outcome` is "cancelled" (nobody owns the job now) or "superseded" (another execution does,
+    or already finished it)."""
+
+    code = "job_fenced"
+    transient = False
+
+    def __init__(self, job_id: str, outcome: FenceOutcome, detail: str) -> None:
+        super().__init__(f"job {job_id} was {outcome} while this worker ran it ({detail}); "
+                         "nothing more is written into Jobber by this run", job=job_id, outcome=outcome)
+        self.job_id = job_id
+        self.outcome: FenceOutcome = outcome

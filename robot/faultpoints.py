@@ -5,7 +5,11 @@ path, the crash happens once (the marker records it), so the restarted worker ge
 
 Points used: "before:<step>", "after:<step>" (around every flow stage; "after" fires once the
 stage's result is checkpointed), "gateway:after_call" (money moved, stage not yet finished),
-"jobber:after_save" (payment saved in Jobber, stage not yet finished).
+"jobber:after_save" (payment saved in Jobber, stage not yet finished), "jobber:before_save"
+(record stage: the look for an existing payment found none, the save not yet made).
+
+JOBBER_ROBOT_CRASH_SIGNAL=SIGSTOP stalls the process there instead of killing it (a worker that
+is alive but frozen: a VM pause, a stopped container); SIGCONT lets it go on from that line.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 
 ENV_POINT = "JOBBER_ROBOT_CRASH_AT"
 ENV_MARKER = "JOBBER_ROBOT_CRASH_MARKER"
+ENV_SIGNAL = "JOBBER_ROBOT_CRASH_SIGNAL"
 
 
 def crash_point(name: str) -> None:
@@ -27,4 +32,5 @@ def crash_point(name: str) -> None:
         if path.exists():
             return
         path.write_text(name)
-    os.kill(os.getpid(), signal.SIGKILL)
+    sig = signal.SIGSTOP if os.environ.get(ENV_SIGNAL) == "SIGSTOP" else signal.SIGKILL
+    os.kill(os.getpid(), sig)

@@ -9,7 +9,10 @@
 - Executor ids: a worker keeps one id across restarts (`--worker-id`, default
   `worker-<hostname>`), so after a crash the restarted worker resumes its own jobs. Two workers on
   one Postgres must have different ids. The in-process worker of a direct command uses
-  `cli-<hostname>-<pid>`; a worker adopts such jobs when that process is gone.
+  `cli-<hostname>-<pid>`; a worker adopts such jobs when that process is gone. A worker that
+  never comes back under its id (a replaced container has a new hostname) stops refreshing its
+  lease in the job store; once the lease runs out a live worker has DBOS recover its jobs
+  (robot/jobs/leases.py).
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ The key is claimed atomically: the job row is inserted with DBOS's workflow-id r
 one inserts the row; the other is told the id is in use, reads the winner's input and gets the
 replay (same payload) or a JobConflict (another payload). A look first, insert after, would let
 both see "no such job" and both report "created" while only one payload was queued.
+
+Queue order: every job gets the next number of the job store's counter as its DBOS priority
+(robot/jobs/robot_tables.py), so one merchant's jobs run in the order they were queued. DBOS
+takes a partition's head by priority, then `created_at`, and SQLite stamps `created_at` in whole
+seconds: without the number, a burst of jobs queued within one second ran in an arbitrary order.
 """
 
 from __future__ import annotations
@@ -61,14 +66,29 @@ def job_id_for_key(merchant: str, idempotency_key: str) -> str:
     return f"job-k{digest}"
 
 
-def enqueue_options(job: Any, job_id: str) -> dict[str, Any]:
-    return {
+def enqueue_options(job: Any, job_id: str, priority: int | None = None) -> dict[str, Any]:
+    opts: dict[str, Any] = {
         "workflow_name": WORKFLOW,
         "queue_name": QUEUE,
         "workflow_id": job_id,
         "queue_partition_key": job.merchant,
         "attributes": {"merchant": job.merchant, "kind": job.kind},
     }
+    if priority is not None:
+        opts["priority"] = priority
+    return opts
+
+
+def store_url(client: "DBOSClient") -> str:
+    """The job store a client writes to (its system database), for the robot's own tables there."""
+    return client._sys_db.engine.url.render_as_string(hide_password=False)
+
+
+def next_priority(url: str) -> int:
+    """The queue priority of a job enqueued now: its place in the queue order (FIFO)."""
+    from robot.jobs.robot_tables import queue_priority
+
+    return queue_priority(url)
 
 
 def enqueue(job: Any, *, client: "DBOSClient", idempotency_key: str | None = None,
@@ -82,8 +102,9 @@ def enqueue(job: Any, *, client: "DBOSClient", idempotency_key: str | None = Non
 
     if job_id is None:
         job_id = job_id_for_key(job.merchant, idempotency_key) if idempotency_key else new_job_id()
+    priority = next_priority(store_url(client))
     try:
-        client.enqueue({**enqueue_options(job, job_id), "workflow_id_reuse_policy": "reject"},  # type: ignore[typeddict-item]
+        client.enqueue({**enqueue_options(job, job_id, priority), "workflow_id_reuse_policy": "reject"},  # type: ignore[typeddict-item]
                        job)
     except DBOSWorkflowIDInUseError:
         # the row was committed by the winner before our insert saw it: its input is readable

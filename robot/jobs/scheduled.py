@@ -8,6 +8,7 @@ merchant at a time), with ids derived from the tick time so a tick fired twice e
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +38,11 @@ def _merchants_with_gateway() -> list[str]:
 @DBOS.workflow(name="jobber.scheduled_reconcile")
 async def scheduled_reconcile(scheduled_at: datetime, context: Any) -> list[str]:
     from robot.jobs.models import AchCheckJob, LinkReconcileJob
-    from robot.jobs.workflows import job_workflow
+    from robot.jobs.queue import next_priority
+    from robot.jobs.workflows import job_workflow, runtime
 
     merchants = await DBOS.run_step_async({"name": "merchants"}, _merchants_with_gateway)
+    url = runtime().settings.system_database_url
     queue = await DBOS.retrieve_queue_async(QUEUE)
     assert queue is not None
     stamp = scheduled_at.strftime("%Y%m%dT%H%M%S")
@@ -47,7 +50,9 @@ async def scheduled_reconcile(scheduled_at: datetime, context: Any) -> list[str]
     for merchant in merchants:
         for job in (LinkReconcileJob(merchant=merchant), AchCheckJob(merchant=merchant)):
             job_id = f"sched-{job.kind}-{merchant}-{stamp}"
-            with SetWorkflowID(job_id), SetEnqueueOptions(queue_partition_key=merchant), \
+            # its place in the merchant's queue order, taken once (a step: a replay reuses it)
+            priority = await DBOS.run_step_async({"name": f"priority-{job_id}"}, asyncio.to_thread, next_priority, url)
+            with SetWorkflowID(job_id), SetEnqueueOptions(queue_partition_key=merchant, priority=priority), \
                     SetWorkflowAttributes({"merchant": merchant, "kind": job.kind}):
                 await queue.enqueue_async(job_workflow, job)
             ids.append(job_id)

@@ -5,9 +5,14 @@
   the pool's per-merchant lock is a second guard within the process.
 - On start, DBOS resumes the jobs this worker id left unfinished (crash, kill -9), and jobs of
   in-process workers (`cli-<host>-<pid>`) whose process is gone are adopted.
+- While it runs, the worker keeps a lease in the job store (robot/jobs/leases.py) and looks for
+  workers whose lease ran out: they died and may never come back under their id (a replaced
+  container gets a new hostname, so a new default id); DBOS's recovery puts their jobs back on
+  the queue, where a live worker resumes each from its last finished stage.
 - SIGTERM / SIGINT: stop taking jobs, let running ones finish for up to `grace` seconds, then
   stop; a job still running then stays PENDING under this worker id and is resumed, from its
-  last finished stage, when a worker with this id starts again (or `jobs retry`).
+  last finished stage, when a worker with this id starts again, or by a live worker once this
+  worker's lease has run out (or `jobs retry`).
 """
 
 from __future__ import annotations
@@ -54,8 +59,12 @@ class Worker:
     """A job runtime in this process: session pool + DBOS, until `stop()`."""
 
     def __init__(self, settings: "Settings", *, executor_id: str, listen: bool = True,
-                 schedules: bool = True, code_fallback: Any = None) -> None:
+                 schedules: bool = True, code_fallback: Any = None, recover_dead: bool = True) -> None:
         self.settings = settings
+        #: look for workers whose lease ran out and have DBOS recover their jobs (a long-running worker
+        #: does; a direct command's in-process worker only keeps its own lease)
+        self.recover_dead = recover_dead
+        self.leases: Any = None
         self.executor_id = executor_id
         self.listen = listen
         self.schedules = schedules
@@ -83,6 +92,11 @@ class Worker:
             adopted = await asyncio.to_thread(adopt_orphans, self.settings)
             if adopted:
                 self.log.info("adopted jobs of in-process workers that are gone", executors=adopted)
+        from robot.jobs.leases import ExecutorLeases, LeaseKeeper
+
+        self.leases = await asyncio.to_thread(LeaseKeeper(
+            ExecutorLeases(self.settings.system_database_url, self.executor_id, self.settings.executor_lease_seconds),
+            recover=self.listen and self.recover_dead).start)
         if self.schedules:
             await scheduled.apply(self.settings)
         self.log.info("worker started", queue="jobs", concurrency=self.settings.queue_concurrency)
@@ -93,12 +107,18 @@ class Worker:
         from robot.jobs.workflows import install
 
         dbos_app.stop_dequeuing()
+        if self.leases is not None:
+            self.leases.recover = False  # take no more jobs, not even a dead worker's
         if self.runtime is not None and self.runtime.active:
             self.log.info("waiting for running jobs", jobs=sorted(self.runtime.active), grace_seconds=grace)
             if not await self.runtime.wait_idle(grace):
                 handed = await self.runtime.hand_back()
-                self.log.warning("jobs still running are handed back: a worker with this id resumes them",
+                self.log.warning("jobs still running are handed back: resumed by a worker with this id, or by any "
+                                 "worker once this one's lease runs out",
                                  jobs=handed)
+        if self.leases is not None:
+            # the lease is kept while jobs finish above; it runs out from here (handed-back jobs: see top)
+            await asyncio.to_thread(self.leases.stop)
         await asyncio.to_thread(dbos_app.destroy)
         if self.runtime is not None:
             try:

@@ -13,6 +13,10 @@ checkpointed. Events on the workflow: "status" (running, waiting_for_2fa,
 waiting_for_confirmation, done), "step" (the stage reached), "handoff" (what a person is asked
 for, while a job waits).
 
+Each execution gets a fence (robot/jobs/fence.py) that the flows check immediately before every
+write into Jobber: an execution that was cancelled or taken over writes nothing more there, and
+its result is not recorded (DBOS keeps the owner's).
+
 The process that runs workflows (worker or in-process worker) installs a `Runtime` first:
 settings, vault and the shared SessionPool.
 """
@@ -114,6 +118,7 @@ class DurableSteps:
 @DBOS.workflow(name=WORKFLOW)
 async def job_workflow(job: Any) -> JobResult:
     from flows.service import run_job
+    from robot.jobs.fence import WorkflowFence
     from robot.jobs.handoff import QueueConfirmer
 
     job_id = DBOS.workflow_id
@@ -125,6 +130,7 @@ async def job_workflow(job: Any) -> JobResult:
         result: JobResult = await run_job(
             job, job_id=job_id, settings=rt.settings, pool=rt.pool, runner=DurableSteps(),
             confirmer=QueueConfirmer(rt.settings), vault=rt.vault,
+            fence=WorkflowFence.here(job_id),  # no write into Jobber once this run lost the job
         )
         if job_id in rt.handoff_timed_out and result.outcome in (Outcome.needs_2fa, Outcome.needs_confirmation):
             what = "verification code" if result.outcome is Outcome.needs_2fa else "invoice choice"
