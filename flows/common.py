@@ -391,9 +391,13 @@ async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, met
             return Recorded(payment_id=existing.id, existed=True)
         if date_ is not None and date_ > datetime.now(UTC).date():
             date_ = None  # never a future transaction date: Jobber's own "today" then
-        # the fence runs with the form filled, right before Save: a job taken over or cancelled
-        # while this step ran never writes
-        pid = await inv.collect_payment(method, amount, date_, details, before_save=ctx.fence)
+        async def fence() -> None:
+            # the form is filled and the look is done: a worker that freezes here and wakes after
+            # the job was cancelled or taken over must not press Save
+            crash_point("jobber:before_save")
+            await ctx.fence()
+
+        pid = await inv.collect_payment(method, amount, date_, details, before_save=fence)
         crash_point("jobber:after_save")
         return Recorded(payment_id=pid)
 
