@@ -68,7 +68,9 @@ def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = 
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     results: list[Any] = []
     err.print("[bold]Starting the test world[/bold] (mock Jobber site + sandbox gateway)…")
-    with MockJobber(data_dir / "mock-jobber", scenario="demo") as site, \
+    # *.localhost names: distinct hosts (own cookies) that any browser resolves, so the links the
+    # demo prints open for a person too
+    with MockJobber(data_dir / "mock-jobber", scenario="demo", domain="localhost") as site, \
             GatewaySandbox(data_dir / "gateway-sandbox", scenario="demo") as sandbox:
         assert site.admin is not None and sandbox.admin is not None
         site.admin.reset("demo")
