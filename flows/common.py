@@ -522,6 +522,7 @@ async def move_money(ctx: "FlowContext", tender: Any, amount: Decimal, descripti
     gw = ctx.gateway
     key = ctx.key("gateway")
     kind = tender.type
+    await ctx.fence()  # a cancelled or taken-over run moves no money (the new owner uses the same key)
     if kind == "card_on_file":
         txn = await gw.charge_card_on_file(tender.customer_id, amount, idempotency_key=key,
                                            payment_method_id=tender.payment_method_id, description=description)

@@ -127,6 +127,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                                              f"{target.payment_id} of invoice #{target.invoice}; nothing moved")
 
     async def _refund() -> Any:
+        await ctx.fence()
         refund = await ctx.gateway.refund(target.txn_id, amount, idempotency_key=ctx.key("gateway"))
         crash_point("gateway:after_call")
         return refund

@@ -50,6 +50,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                                              f"{where}; nothing moved")
 
     async def _void() -> Any:
+        await ctx.fence()
         try:
             return await ctx.gateway.void(target.txn_id, idempotency_key=ctx.key("gateway"))
         except GatewayNotVoidable:
