@@ -134,7 +134,13 @@ async def test_a_blocked_user_is_reported_with_the_unblock_action_and_no_11th_tr
     s = world.settings
     env = {"JOBBER_ROBOT_DATA_DIR": str(s.data_dir),
            "JOBBER_ROBOT_CREDENTIAL_KEY": s.credential_key.get_secret_value()}  # type: ignore[union-attr]
-    done = CliRunner().invoke(app, ["merchants", "update", "acme", "--resume-sign-in"], env=env)
+    from robot.config import get_settings
+
+    get_settings.cache_clear()  # the CLI reads the settings once per process: this test's, not an earlier one's
+    try:
+        done = CliRunner().invoke(app, ["merchants", "update", "acme", "--resume-sign-in"], env=env)
+    finally:
+        get_settings.cache_clear()
     assert done.exit_code == 0, done.output
     async with world.pool() as pool, pool.job("acme", "unblocked") as sess:
         assert sess.last_login is not None and sess.last_login.ok

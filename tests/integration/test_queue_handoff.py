@@ -8,12 +8,17 @@ never stored in clear in the job store.
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.reliability.queue_env import make_env, reset_world
+
+#: real worker / serve / CLI processes (or a whole selectors walk): the slow run (CI runs it too)
+pytestmark = pytest.mark.slow
 
 SMS_EMAIL = "sms@bravo.test"
 

@@ -3,12 +3,17 @@ deadline, which `jobs show` shows (real worker and CLI processes, the real mock'
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tests.reliability.queue_env import make_env, reset_world
+
+#: real worker / serve / CLI processes (or a whole selectors walk): the slow run (CI runs it too)
+pytestmark = pytest.mark.slow
 
 SMS_EMAIL = "sms@bravo.test"
 

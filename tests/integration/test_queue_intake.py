@@ -17,6 +17,9 @@ import pytest
 from tests.plugin_gateway import VISA
 from tests.reliability.queue_env import API_KEY, free_port, make_env, reset_world
 
+#: real worker / serve / CLI processes (or a whole selectors walk): the slow run (CI runs it too)
+pytestmark = pytest.mark.slow
+
 CHARGE_1042 = {"kind": "charge", "merchant": "acme", "invoice": 1042,
                "tender": {"type": "card_on_file", "customer_id": "cus_chen"}}
 

@@ -3,10 +3,15 @@ run again as a new job (a new job has a new idempotency key)."""
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 from typing import Any
 
 from tests.reliability.queue_env import make_env, reset_world
+
+#: real worker / serve / CLI processes (or a whole selectors walk): the slow run (CI runs it too)
+pytestmark = pytest.mark.slow
 
 CHARGE = {"kind": "charge", "merchant": "acme", "invoice": 1042,
           "tender": {"type": "card_on_file", "customer_id": "cus_chen"}}

@@ -12,6 +12,9 @@ import pytest
 
 from tests.reliability.queue_env import make_env, reset_world
 
+#: real worker / serve / CLI processes (or a whole selectors walk): the slow run (CI runs it too)
+pytestmark = pytest.mark.slow
+
 #: a worker's start, a browser and the sign-in across the identity host: slow on a loaded machine
 JOB_START_S = 180
 CHARGE = {"kind": "charge", "merchant": "acme", "invoice": 1042,
