@@ -1,11 +1,11 @@
 """What a card number looks like: one definition for log redaction, evidence and input checks.
 
 A card number (PAN) is 12-19 ASCII digits, Luhn-valid, possibly grouped by separators
-("4111 1111 1111 1111", "4111-1111-...", "4111_1111_..."), and bounded by characters that are
-not letters or digits. The bound is what keeps identifiers whole: `job-564c4111111111111111bd`
-holds a Luhn-valid run, but inside a word of letters and digits, so it is a piece of an id, not a
-card number, and support must be able to find that id in the logs. `tok_4111111111111111` and
-`(4111-1111-1111-1111)` are bounded by punctuation, so they are card numbers.
+("dddd dddd dddd dddd", "dddd-dddd-...", "dddd_dddd_..."), and bounded by characters that are
+not letters or digits. The bound is what keeps identifiers whole: `job-564c<16 Luhn-valid
+digits>bd` holds such a run, but inside a word of letters and digits, so it is a piece of an id,
+not a card number, and support must be able to find that id in the logs. `tok_<16 digits>` and
+`(dddd-dddd-dddd-dddd)` are bounded by punctuation, so they are card numbers.
 
 Where a run of grouped digits is longer than a card number (a PAN then expiry and CVV), every
 window of whole groups is tried, so the PAN inside is still found.
