@@ -166,7 +166,10 @@ class _Attempt:
             self.seen = seen = await where(self.tab, self.tab.timeout_ms * 2)
             place = seen.place
             if place is Place.app:
-                return await self._in_app()
+                done = await self._in_app()
+                if done is not None:
+                    return done
+                continue  # switched to the account chooser
             if place is Place.account_chooser:
                 refusal = await self._choose_account()
                 if refusal is not None:
@@ -187,7 +190,8 @@ class _Attempt:
                            page="sign_in", selector="submit")
 
     # --- the places -------------------------------------------------------------------------
-    async def _in_app(self) -> LoginResult:
+    async def _in_app(self) -> LoginResult | None:
+        """Signed in: in the merchant's account (a result), or off to the chooser (None)."""
         shell = AppShell(self.tab)
         account = await shell.current_account()
         wanted = self.creds.business_name
@@ -196,23 +200,9 @@ class _Attempt:
             if not await shell.switch_account():
                 return self.result(LoginOutcome.account_not_found,
                                    f"Jobber shows the account {account!r}, not {wanted!r}, and offers no switch")
-            return await self._walk_from_chooser()
+            return None
         how = "signed in" if self.password_attempts or self.code_attempts else "already signed in"
         return self.result(LoginOutcome.logged_in, how, account=account, banners=await shell.banners())
-
-    async def _walk_from_chooser(self) -> LoginResult:
-        self.seen = seen = await where(self.tab)
-        if seen.place is not Place.account_chooser:
-            return await self._stopped(seen)
-        refusal = await self._choose_account()
-        if refusal is not None:
-            return refusal
-        self.seen = seen = await where(self.tab)
-        if seen.place is not Place.app:
-            return await self._stopped(seen)
-        shell = AppShell(self.tab)
-        return self.result(LoginOutcome.logged_in, "signed in", account=await shell.current_account(),
-                           banners=await shell.banners())
 
     async def _choose_account(self) -> LoginResult | None:
         chooser = AccountChooser(self.tab)

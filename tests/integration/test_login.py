@@ -19,8 +19,8 @@ from robot.errors import (
 )
 from robot.login import LoginOutcome, login
 from robot.twofactor import PromptCodeProvider, TotpCodes
-from tests.integration.robot_world import FixedCode, OutboxCodes, World, world  # noqa: F401
-from tests.plugin_mock_jobber import DEMO_EMAIL, FRANCHISE_EMAIL, SMS_EMAIL, follow, form_state
+from tests.integration.robot_world import OutboxCodes, World, world  # noqa: F401
+from tests.plugin_mock_jobber import DEMO_EMAIL, follow, form_state
 
 
 def _wrong_password(world: World) -> None:
@@ -254,8 +254,3 @@ async def test_an_unknown_sign_in_page_is_named_drift_not_a_timeout(world: World
 
         raise_for_outcome(result)
 
-
-def test_users_differ_per_host() -> None:
-    """The emails the tests lean on are the scenario's (a guard against a renamed fixture)."""
-    assert DEMO_EMAIL != SMS_EMAIL != FRANCHISE_EMAIL
-    assert FixedCode("1").code == "1"
