@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from flows.common import Draft, details_text, invoice_id_of, invoice_of, job_of, open_invoice
-from flows.pages.payment import details_match
+from flows.draft import Draft
+from flows.invoice_stages import open_invoice
+from flows.pages.details import details_match, details_text
+from flows.tender import invoice_id_of, invoice_of, job_of
+from robot.faultpoints import crash_point
 from robot.gateway.errors import ACH_RETURN_CODES
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
@@ -69,6 +72,7 @@ async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
             await page.record_refund(f"return-{item.return_code or 'R'}", left,
                                      details_text(f"ACH return {item.return_code} ({reason})", item.txn_id,
                                                   item.origin_job or ctx.job_id), before_save=ctx.fence)
+            crash_point("jobber:after_save")
             view = await (await open_invoice(ctx, tab, item.invoice, inv.invoice_id)).read()
             return {**base, "result": "reversed", "payment_id": payment.id, "reversed_amount": f"{left:.2f}",
                     "balance_after": f"{view.balance:.2f}", "status_after": view.status}

@@ -12,16 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flows.common import (
-    Draft,
-    check_tender,
-    gateway_description,
-    jobber_method,
-    move_money,
-    record_and_verify,
-    resolve_and_verify,
-    what_moved,
-)
+from flows.draft import Draft
+from flows.invoice_stages import record_and_verify, resolve_and_verify
+from flows.tender import check_tender, gateway_description, jobber_method, move_money, what_moved
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
 

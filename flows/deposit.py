@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flows import charge
-from flows.common import Draft
+from flows.draft import Draft
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
 

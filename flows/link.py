@@ -13,23 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from flows.common import (
-    Draft,
-    InvoiceNotOpen,
+from flows.draft import Draft
+from flows.invoice_stages import (
     Target,
     check_amount,
-    details_text,
     expected_after,
-    gateway_description,
-    invoice_of,
-    job_of,
     open_invoice,
     read_back,
     record_payment,
     resolve_and_verify,
 )
-from flows.pages.payment import details_match
-from robot.errors import FlowRefused
+from flows.pages.details import details_match, details_text
+from flows.tender import gateway_description, invoice_of, job_of
+from robot.errors import FlowRefused, InvoiceNotOpen
+from robot.faultpoints import crash_point
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
 
@@ -48,13 +45,20 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
         return draft.result(Outcome.dry_run, f"dry run: would create a {fmt(amount)} payment link for invoice "
                                              f"#{target.invoice} and send it by {job.send_via} to {job.to}")
     description = gateway_description(ctx, invoice=target.invoice, invoice_id=target.invoice_id)
-    link = await ctx.step("gateway", lambda: ctx.gateway.create_link(amount, idempotency_key=ctx.key("gateway"),
-                                                                     description=description))
+
+    async def _create() -> Any:
+        created = await ctx.gateway.create_link(amount, idempotency_key=ctx.key("gateway"), description=description)
+        crash_point("gateway:after_call")
+        return created
+
+    link = await ctx.step("gateway", _create)
     draft.set(tender=f"link {link.id}", gateway_status=link.status.value)
     draft.report.update({"link_id": link.id, "url": link.url, "expires_at": link.expires_at.isoformat()})
 
     async def _send() -> Any:
-        return await ctx.gateway.send_link(link.id, job.send_via, job.to)
+        sent = await ctx.gateway.send_link(link.id, job.send_via, job.to)
+        crash_point("gateway:after_send")
+        return sent
 
     delivery = await ctx.step("send", _send)
     draft.report.update({"sent_via": delivery.channel, "sent_to": delivery.to})

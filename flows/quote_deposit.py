@@ -11,19 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from flows.common import (
-    Draft,
-    QuoteNotApproved,
-    check_amount,
-    check_tender,
-    earlier_charge,
-    gateway_description,
-    jobber_method,
-    move_money,
-    what_moved,
-)
-from flows.pages.payment import details_match
+from flows.draft import Draft
+from flows.invoice_stages import check_amount
+from flows.pages.details import details_match
 from flows.pages.quotes import QuotesPage
+from flows.tender import check_tender, earlier_charge, gateway_description, jobber_method, move_money, what_moved
+from robot.errors import QuoteNotApproved
+from robot.faultpoints import crash_point
 from robot.jobs.models import JobResult, Outcome
 from robot.money import Money, fmt
 
@@ -64,7 +58,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             if view.status != "approved":
                 raise QuoteNotApproved(f"quote #{job.quote} is {view.status_label}: Jobber takes a deposit only on an "
                                        "Approved quote; the client must approve it first")
-            await qp._el("collect_deposit")  # PageDriftError naming the control when it is gone
+            await qp.require_collect_deposit()
         deposited = sum((d.amount for d in view.deposits), Decimal("0.00"))
         if earlier is not None:  # as before this job's deposit, which is recorded as it was taken
             mine = next((d for d in view.deposits if details_match(d.details, earlier.txn_id)), None)
@@ -97,7 +91,9 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             for d in await qp.deposits():
                 if details_match(d.details, txn.id):
                     return d.id
-            return await qp.collect_deposit(jobber_method(tender), moved, None, details, before_save=ctx.fence)
+            deposit_id = await qp.collect_deposit(jobber_method(tender), moved, None, details, before_save=ctx.fence)
+            crash_point("jobber:after_save")
+            return deposit_id
 
     payment_id = await ctx.step("record", _record)
     draft.recorded = True

@@ -24,19 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from flows.common import (
-    OPEN_STATUSES,
-    TXN_IN_DETAILS,
-    Draft,
-    Target,
-    details_text,
-    invoice_of,
-    job_of,
-    open_invoice,
-    record_payment,
-)
+from flows.draft import Draft
+from flows.invoice_stages import OPEN_STATUSES, Target, open_invoice, record_payment
+from flows.pages.details import details_text, transaction_of
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
+from flows.tender import invoice_of, job_of
 from robot.jobs.models import JobResult, Outcome
 from robot.money import Money, fmt
 
@@ -107,9 +100,8 @@ async def _jobber_side(ctx: "FlowContext", since: date | None, until: date | Non
             for p in view.payments:
                 if not _in_period(p.date, since, until):
                     continue
-                m = TXN_IN_DETAILS.match(p.details or "")
                 out.append(JbPayment(invoice=view.number, invoice_id=view.id, payment_id=p.id,
-                                     txn_id=m.group(1) if m else None, method=p.method, amount=p.amount,
+                                     txn_id=transaction_of(p.details), method=p.method, amount=p.amount,
                                      refunded=p.refunded, net=p.amount, date=p.date, details=p.details))
     return out
 

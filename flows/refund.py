@@ -13,18 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from flows.common import (
-    AmountMismatch,
-    Draft,
-    NothingToRefund,
-    PaymentNotFound,
-    check_amount,
-    details_text,
-    invoice_id_of,
-    invoice_of,
-    open_invoice,
-)
-from flows.pages.payment import details_match
+from flows.draft import Draft
+from flows.invoice_stages import check_amount, open_invoice
+from flows.pages.details import details_match, details_text
+from flows.tender import invoice_id_of, invoice_of
+from robot.errors import NothingToRefund, PaymentNotFound
 from robot.faultpoints import crash_point
 from robot.jobs.models import JobResult, Outcome
 from robot.money import Money, fmt
@@ -174,4 +167,4 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
                         f"#{target.invoice}{note}; {fmt(after.refundable)} left to refund")
 
 
-__all__ = ["AmountMismatch", "PaymentTarget", "find_payment", "run"]
+__all__ = ["PaymentTarget", "find_payment", "run"]

@@ -20,7 +20,6 @@ class FlowSpec:
     kind: str
     run: Callable[..., Awaitable[Any]]
     stages: tuple[str, ...]
-    moves_money: bool = True
 
 
 FLOWS: dict[str, FlowSpec] = {
@@ -28,14 +27,12 @@ FLOWS: dict[str, FlowSpec] = {
     "deposit": FlowSpec("deposit", deposit.run, tuple(deposit.STAGES)),
     "quote_deposit": FlowSpec("quote_deposit", quote_deposit.run, tuple(quote_deposit.STAGES)),
     "link": FlowSpec("link", link.run, tuple(link.STAGES)),
-    "link_reconcile": FlowSpec("link_reconcile", link.reconcile, tuple(link.RECONCILE_STAGES), moves_money=False),
+    "link_reconcile": FlowSpec("link_reconcile", link.reconcile, tuple(link.RECONCILE_STAGES)),
     "refund": FlowSpec("refund", refund.run, tuple(refund.STAGES)),
     "void": FlowSpec("void", void.run, tuple(void.STAGES)),
-    "reconcile": FlowSpec("reconcile", reconcile.run, tuple(reconcile.STAGES), moves_money=False),
-    "ach_check": FlowSpec("ach_check", ach.run, tuple(ach.STAGES), moves_money=False),
+    "reconcile": FlowSpec("reconcile", reconcile.run, tuple(reconcile.STAGES)),
+    "ach_check": FlowSpec("ach_check", ach.run, tuple(ach.STAGES)),
 }
-
-OPTIONAL_STAGES = ("verify_confirmed", "gateway_check")
 
 
 def flow_for(kind: str) -> FlowSpec:

@@ -17,8 +17,8 @@ payment a second time. Direct runs have nothing to be fenced from: the default d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -28,7 +28,6 @@ from robot.jobs.models import Candidate, StepTiming, idempotency_key
 
 if TYPE_CHECKING:
     from flows.pages.tab import JobberTab
-
     from robot.config import Settings
     from robot.vault import MerchantCredentials
 
@@ -51,6 +50,43 @@ class JobberAccess(Protocol):
     """Opens a signed-in Jobber tab for the job's merchant (session reused, re-login once)."""
 
     def page(self) -> AbstractAsyncContextManager["JobberTab"]: ...
+
+
+class HeldJobber:
+    """JobberAccess that opens the merchant's session once per job and hands out the same page.
+
+    The session pool's context (its lock, trace chunk and evidence on failure) stays open until
+    `aclose()`, so an exception that leaves the job through `aclose(exc)` gets its evidence saved.
+    `release()` gives the session back early (before waiting on a person).
+    """
+
+    def __init__(self, access: Any) -> None:
+        self.access = access
+        self._stack: AsyncExitStack | None = None
+        self._tab: "JobberTab | None" = None
+        self.invoice_ids: dict[int, int] = {}  # invoice number → Jobber id, learned during this job
+
+    def page(self) -> AbstractAsyncContextManager["JobberTab"]:
+        return self._held()
+
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator["JobberTab"]:
+        if self._tab is None or self._tab.page.is_closed():
+            if self._stack is not None:
+                await self.release()
+            stack = AsyncExitStack()
+            tab = await stack.enter_async_context(self.access.page())
+            self._stack, self._tab = stack, tab
+        yield self._tab
+
+    async def release(self, exc: BaseException | None = None) -> None:
+        stack, self._stack, self._tab = self._stack, None, None
+        if stack is None:
+            return
+        if exc is None:
+            await stack.aclose()
+        else:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
 
 
 class Confirmer(Protocol):

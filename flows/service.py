@@ -13,32 +13,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flows.common import Draft, HeldJobber, NeedsConfirmation
+from flows.draft import Draft
 from flows.registry import flow_for
-from flows.runtime import Confirmer, DirectSteps, Fence, FlowContext, NoConfirmer, StepRunner, no_fence
-from robot.errors import (
-    AccessError,
-    FlowRefused,
-    InputError,
-    JobberUnavailable,
-    JobFenced,
-    PageDriftError,
-    RobotError,
-    SessionExpired,
-    TwoFactorRequired,
-    VaultError,
-)
-from robot.gateway import errors as gw_errors
+from flows.runtime import Confirmer, DirectSteps, Fence, FlowContext, HeldJobber, NoConfirmer, StepRunner, no_fence
+from robot.errors import JobFenced, NeedsConfirmation, PageDriftError, RobotError, VaultError
 from robot.jobs.models import JobResult, Outcome
-from robot.logging import get_logger
+from robot.logging import get_logger, redact_text
 
 if TYPE_CHECKING:
     from robot.config import Settings
     from robot.sessions import SessionPool
     from robot.vault import Vault
-
-# Failures that need no browser evidence: the page did what it should, a rule or the gateway said no.
-_QUIET = (FlowRefused, InputError, gw_errors.GatewayError)
 
 
 def _lost_the_job() -> tuple[type[BaseException], ...]:
@@ -51,56 +36,23 @@ def _lost_the_job() -> tuple[type[BaseException], ...]:
 
 
 def _outcome_for(exc: BaseException, draft: Draft | None = None) -> Outcome:
-    if draft is not None and draft.money_moved and not draft.recorded and isinstance(exc, (FlowRefused, InputError)):
-        return Outcome.failed  # not a refusal: money moved and Jobber would not take the record
-    if isinstance(exc, NeedsConfirmation):
-        return Outcome.needs_confirmation
-    if isinstance(exc, gw_errors.Declined):
-        return Outcome.declined
-    if isinstance(exc, gw_errors.TerminalTimeout):
-        return Outcome.timed_out
-    if isinstance(exc, gw_errors.TerminalCancelled):
-        return Outcome.cancelled
-    if isinstance(exc, (gw_errors.TerminalOffline, gw_errors.TerminalBusy, gw_errors.GatewayUnavailable,
-                        JobberUnavailable, SessionExpired)):
-        return Outcome.unavailable
-    if isinstance(exc, TwoFactorRequired):
-        return Outcome.needs_2fa
-    if isinstance(exc, (AccessError, gw_errors.GatewayAuthError, VaultError)):
-        return Outcome.access_failed
-    if isinstance(exc, (FlowRefused, InputError, gw_errors.NotVoidable, gw_errors.NotRefundable,
-                        gw_errors.InvalidRequest, gw_errors.NotFound, gw_errors.LinkExpired,
-                        gw_errors.LinkNotOpen, gw_errors.DuplicateTransaction)):
-        return Outcome.refused
-    return Outcome.failed
+    """The error's own outcome (robot/errors.py), except that a refusal after the money moved and
+    before Jobber took the record is not "refused" (that says nothing moved): it failed."""
+    outcome = exc.job_outcome if isinstance(exc, RobotError) else Outcome.failed
+    if outcome is Outcome.refused and draft is not None and draft.money_moved and not draft.recorded:
+        return Outcome.failed
+    return outcome
 
 
 def _message_for(exc: BaseException, draft: Draft) -> str:
     """What went wrong and what to do, for a support person. Masked: an unexpected error's text
     (a page's, a library's) may quote a password, a code or a card number."""
-    from robot.logging import redact_text
-
     return redact_text(_plain_message_for(exc, draft))
 
 
 def _plain_message_for(exc: BaseException, draft: Draft) -> str:
-    if isinstance(exc, gw_errors.Declined):
-        msg = f"declined ({exc.reason.replace('_', ' ')}): {exc.message}; nothing was charged or recorded"
-    elif isinstance(exc, gw_errors.TerminalTimeout):
-        msg = f"the terminal timed out waiting for the customer ({exc.message}); nothing was charged or recorded"
-    elif isinstance(exc, gw_errors.TerminalCancelled):
-        msg = f"cancelled at the terminal ({exc.message}); nothing was charged or recorded"
-    elif isinstance(exc, gw_errors.TerminalOffline):
-        msg = f"the terminal is offline ({exc.message}); nothing was charged or recorded. Check it is on and try again"
-    elif isinstance(exc, gw_errors.TerminalBusy):
-        msg = f"the terminal is busy with another payment ({exc.message}); nothing was charged or recorded"
-    elif isinstance(exc, gw_errors.GatewayAuthError):
-        msg = f"the gateway refused this merchant's API key ({exc.message}); fix it with `jobber-robot merchants`"
-    elif isinstance(exc, gw_errors.GatewayUnavailable):
-        msg = (f"the gateway did not answer ({exc.message}); try again later with the same job id: if money moved, "
-               "the robot finds it by the job's reference and records it once, never charging twice")
-    elif isinstance(exc, RobotError):
-        msg = exc.message
+    if isinstance(exc, RobotError):
+        msg = exc.support_message
     else:
         first = str(exc).split("\n", 1)[0][:300]
         msg = f"unexpected {type(exc).__name__}: {first}"
@@ -130,9 +82,13 @@ def failure_result(exc: BaseException, draft: Draft, ctx: FlowContext | None) ->
 
 async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "SessionPool",
                   runner: StepRunner | None = None, confirmer: Confirmer | None = None,
-                  vault: "Vault | None" = None, fence: Fence | None = None) -> JobResult:
+                  vault: "Vault | None" = None, fence: Fence | None = None,
+                  gateway_transport: Any = None) -> JobResult:
     """Run one job to a JobResult. Expected failures become outcomes; only bugs raise, and a run
-    that lost its job (JobFenced from `fence`, checked before every write into Jobber)."""
+    that lost its job (JobFenced from `fence`, checked before every write into Jobber).
+
+    `gateway_transport` (an httpx transport) carries the gateway's HTTP: `fixtures record` passes
+    one that records the exchanges, the replay one that answers them from the recording."""
     from robot.gateway import gateway_for
 
     log = get_logger("flows", merchant=job.merchant, job=job_id)
@@ -152,7 +108,7 @@ async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "Session
     if creds.gateway is None:
         return draft.result(Outcome.access_failed, f"merchant {job.merchant} has no gateway credentials in the vault; "
                             "add them with `jobber-robot merchants`", error_code="no_gateway_credentials")
-    gateway = gateway_for(settings, creds.gateway)
+    gateway = gateway_for(settings, creds.gateway, **({"transport": gateway_transport} if gateway_transport else {}))
     held = HeldJobber(pool.access(job.merchant, job_id))
     ctx = FlowContext(job_id=job_id, settings=settings, creds=creds, gateway=gateway, jobber=held,
                       runner=runner or DirectSteps(), confirmer=confirmer or NoConfirmer(),
@@ -162,12 +118,15 @@ async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "Session
     try:
         try:
             result: JobResult = await spec.run(ctx, job, draft)
-        except _QUIET as exc:
-            await held.release()  # a refusal or a gateway answer: the page is fine, no evidence
-            result = failure_result(exc, draft, ctx)
         except _lost_the_job():
             await held.release()  # nothing went wrong on the page: this run just lost the job
             raise
+        except RobotError as exc:
+            if exc.keeps_evidence:
+                await held.release(exc)  # the pool saves screenshot, trace and HTML for this job
+                raise
+            await held.release()  # a refusal or a gateway answer: the page is fine, no evidence
+            result = failure_result(exc, draft, ctx)
         except BaseException as exc:
             await held.release(exc)  # the pool saves screenshot, trace and HTML for this job
             raise
@@ -176,7 +135,7 @@ async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "Session
     except _lost_the_job() as exc:
         log.warning("job run superseded: no result recorded by this run", error=type(exc).__name__)
         raise
-    except (AccessError, PageDriftError, JobberUnavailable, SessionExpired, RobotError) as exc:
+    except RobotError as exc:
         result = failure_result(exc, draft, ctx)
     except Exception as exc:  # noqa: BLE001 - a bug or an unexpected page: a failed job with evidence
         log.exception("job failed unexpectedly")

@@ -9,10 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flows.common import Draft, NotVoidable, open_invoice
-from flows.pages.payment import details_match
+from flows.draft import Draft
+from flows.invoice_stages import open_invoice
+from flows.pages.details import details_match
 from flows.refund import PaymentTarget, find_payment
-from robot.gateway.errors import NotVoidable as GatewayNotVoidable
+from robot.errors import NotVoidable, VoidRefused
+from robot.faultpoints import crash_point
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
 
@@ -24,8 +26,8 @@ STAGES = ["verify", "gateway", "record", "verify_after"]
 _VOIDABLE = ("authorized", "captured", "pending")
 
 
-def _refuse_settled(txn_id: str, status: str) -> NotVoidable:
-    return NotVoidable(f"transaction {txn_id} is {status}: its batch has settled, so it can no longer be voided. "
+def _refuse_settled(txn_id: str, status: str) -> VoidRefused:
+    return VoidRefused(f"transaction {txn_id} is {status}: its batch has settled, so it can no longer be voided. "
                        f"Refund it instead: jobber-robot refund --merchant <merchant> --transaction {txn_id}")
 
 
@@ -52,9 +54,11 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     async def _void() -> Any:
         await ctx.fence()
         try:
-            return await ctx.gateway.void(target.txn_id, idempotency_key=ctx.key("gateway"))
-        except GatewayNotVoidable:
+            voided = await ctx.gateway.void(target.txn_id, idempotency_key=ctx.key("gateway"))
+        except NotVoidable:
             raise _refuse_settled(target.txn_id, "settled") from None
+        crash_point("gateway:after_call")
+        return voided
 
     txn = await ctx.step("gateway", _void)
     draft.money_moved = True
@@ -68,6 +72,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
             for payment in await inv.payments():
                 if details_match(payment.details, target.txn_id):  # the same look every flow uses
                     await (await inv.payment_page(payment.id)).delete(before_save=ctx.fence)
+                    crash_point("jobber:after_save")
                     return True
         return False  # nothing to delete (an earlier run did it, or it was never recorded)
 

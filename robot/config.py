@@ -65,8 +65,21 @@ class Settings(BaseSettings):
     max_amount: Decimal = Field(default=Decimal("1000000.00"), gt=0, max_digits=14, decimal_places=2,
                                 description="Largest amount one job may move; a larger one is refused at intake")
     api_key: SecretStr | None = Field(default=None, description="API key the POS back end sends to `serve` (X-API-Key)")
+    idempotency_key_hours: float = Field(default=24.0, gt=0, le=24 * 30,
+                                         description="How long `serve` keeps an Idempotency-Key and its answer")
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0, le=3600,
+                                              description="First pause before a failed webhook delivery is retried "
+                                                          "(doubling each time, at most 6 h)")
+    webhook_max_attempts: int = Field(default=16, ge=1, le=50, description="Attempts per webhook delivery")
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8780, ge=1, le=65535)
+
+    # Support dashboard (served by `serve` under /support/)
+    support_cookie_secure: bool | None = Field(
+        default=None, description="Mark the dashboard's cookies Secure: true, false, or empty for "
+                                  "'when the request came over https' (a TLS proxy's X-Forwarded-Proto from loopback)")
+    support_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60,
+                                              description="A dashboard session unused this long ends")
 
     # Logging
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",
@@ -112,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.data_path / "logs"
+
+    @property
+    def staff_path(self) -> Path:
+        return self.data_path / "staff.json"
 
     @property
     def system_database_url(self) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import time
 import tomllib
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
@@ -199,6 +201,11 @@ def page_spec(page_key: str) -> PageSpec:
 
 # --- resolving on a live page ---------------------------------------------------------------
 
+#: Watches every `require` (the controls the robot actually needs): `fixtures record` sets it to
+#: snapshot the page the robot was looking at (observer(locators, key, found)). None otherwise.
+RequireObserver = Callable[["PageLocators", str, bool], Awaitable[None]]
+require_observer: ContextVar[RequireObserver | None] = ContextVar("require_observer", default=None)
+
 
 def _page_of(root: Root) -> "Page":
     return root if not hasattr(root, "page") else root.page  # type: ignore[union-attr,return-value]
@@ -303,6 +310,9 @@ class PageLocators:
         classifier turns drift on a sign-in page into SessionExpired.)
         """
         loc = await self.resolve(key, timeout_ms)
+        observer = require_observer.get()
+        if observer is not None:
+            await observer(self, key, loc is not None)
         if loc is not None:
             return loc
         sel = self.spec.selector(key)

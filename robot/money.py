@@ -15,7 +15,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from robot.errors import ConfigError, InputError
 
@@ -140,4 +140,7 @@ _ser = PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")
 #: Any amount with at most two decimals (balances may be 0 or negative).
 Money = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_two_places), _ser]
 #: An amount to move (job inputs): `parse_amount`'s rule.
-PositiveMoney = Annotated[Decimal, BeforeValidator(_amount_field), _ser]
+PositiveMoney = Annotated[Decimal, BeforeValidator(_amount_field), _ser, WithJsonSchema({
+    "type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "examples": ["150.00"],
+    "description": "dollars as a decimal string, at most two decimals, greater than 0 "
+                   "(at most JOBBER_ROBOT_MAX_AMOUNT)"})]

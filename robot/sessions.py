@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,9 +85,15 @@ class SessionPool:
         totp: TotpCodes | None = None,
         playwright: "Playwright | None" = None,
         jobber_url: str | None = None,
+        context_hook: "Callable[[BrowserContext], Awaitable[None]] | None" = None,
+        context_options: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.jobber_url = jobber_url  # overrides every merchant's URL (selectors check --url)
+        # fixtures record/replay: extra new_context options (a proxy) and a hook run on each new
+        # context before its first page (the recorder's listeners, the replay's routes)
+        self.context_hook = context_hook
+        self.context_options = dict(context_options or {})
         self.vault = vault
         self.code_provider = code_provider or NoCodeProvider()
         self.totp = totp or DEFAULT_TOTP
@@ -98,10 +104,12 @@ class SessionPool:
         self._sessions: dict[str, MerchantSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.launches = 0
+        self._closing = False
         self.log = get_logger("sessions")
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> "SessionPool":
+        self._closing = False
         if self._pw is None:
             from playwright.async_api import async_playwright
 
@@ -111,6 +119,7 @@ class SessionPool:
         return self
 
     async def close(self) -> None:
+        self._closing = True
         for merchant in list(self._sessions):
             await self.close_merchant(merchant)
         if self._browser is not None and self._browser.is_connected():
@@ -146,7 +155,8 @@ class SessionPool:
             assert self._pw is not None, "SessionPool.start() first"
             browser = await launch(self._pw, headless=self.settings.headless, explicit=self.settings.browser_path,
                                    host_resolver_rules=self.settings.host_resolver_rules)
-            browser.on("disconnected", lambda _b: self.log.warning("browser disconnected"))
+            # closing it ourselves disconnects it too: only a disconnect we did not ask for is news
+            browser.on("disconnected", lambda _b: None if self._closing else self.log.warning("browser disconnected"))
             self._browser = browser
             self.launches += 1
             return browser
@@ -160,7 +170,10 @@ class SessionPool:
         creds = self.vault.get(merchant)
         base_url = (self.jobber_url or creds.jobber_url or self.settings.jobber_url).rstrip("/")
         state = self.vault.load_storage_state(merchant)
-        context = await browser.new_context(base_url=base_url, storage_state=state)  # type: ignore[arg-type]
+        context = await browser.new_context(base_url=base_url, storage_state=state,  # type: ignore[arg-type]
+                                            **self.context_options)
+        if self.context_hook is not None:
+            await self.context_hook(context)
         context.set_default_timeout(self.settings.action_timeout_ms)
         context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
         tracing = False

@@ -15,7 +15,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pyotp
 
@@ -39,22 +39,84 @@ class NoCodeProvider:
 
 
 class PromptCodeProvider:
-    """Asks at the terminal (rich) when stdin is a TTY; otherwise returns None."""
+    """Asks the person at the terminal (stdin a TTY; otherwise returns None, and a job's code
+    goes to the handoff queue instead).
 
-    def __init__(self, is_tty: Callable[[], bool] | None = None) -> None:
+    The question says where Jobber sent the code (the masked phone number in `hint`) and by
+    when to type it; the input is hidden (no echo) and the wait ends at the deadline. A code
+    asked for again (Jobber refused a mistyped one) is waited for within the same deadline.
+    `pause`/`resume` are called around the question so a live display (the doctor's spinner)
+    can step aside.
+    """
+
+    def __init__(self, is_tty: Callable[[], bool] | None = None, *, timeout_seconds: float = 600,
+                 pause: Callable[[], None] | None = None, resume: Callable[[], None] | None = None) -> None:
         self._is_tty = is_tty or (lambda: sys.stdin is not None and sys.stdin.isatty())
+        self.timeout_seconds = timeout_seconds
+        self.pause = pause
+        self.resume = resume
+        self._deadline: dict[str, float] = {}
 
     async def get_code(self, merchant: str, channel: str, hint: str) -> str | None:
         if not self._is_tty():
             return None
-        from rich.prompt import Prompt
+        from rich.console import Console
 
-        question = f"Jobber wants a verification code for [bold]{merchant}[/bold] ({channel}). {hint}\nCode"
-        code = await asyncio.to_thread(Prompt.ask, question, password=True)
-        code = (code or "").strip().replace(" ", "")
+        console = Console(stderr=True, highlight=False)
+        deadline = self._deadline.setdefault(merchant, time.time() + self.timeout_seconds)
+        left = deadline - time.time()
+        if left <= 0:
+            return None
+        until = time.strftime("%H:%M:%S", time.localtime(deadline))
+        what = "text-message" if channel == "sms" else "verification"
+        if self.pause:
+            self.pause()
+        try:
+            console.print(f"[bold]Jobber wants a {what} code for {merchant}.[/bold] {hint}")
+            console.print(f"Type it by {until} ({int(left // 60)} min {int(left % 60)} s left); the input is hidden.")
+            code = await read_hidden(console, "Code: ", left)
+        finally:
+            if self.resume:
+                self.resume()
+        if code is None:
+            console.print("[yellow]no code typed in time[/yellow]")
+            return None
+        code = code.strip().replace(" ", "")
         if code:
             register_secret(code)
         return code or None
+
+
+async def read_hidden(console: "Any", prompt: str, timeout: float) -> str | None:
+    """One line from the terminal without echo, waiting at most `timeout` seconds (None then).
+
+    Read through the event loop (not a blocked thread), so a deadline that passes leaves no
+    thread waiting on stdin behind, and the process can exit."""
+    import termios
+
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    quiet = termios.tcgetattr(fd)
+    quiet[3] &= ~termios.ECHO
+    console.print(prompt, end="")
+    termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def ready() -> None:
+        text = sys.stdin.readline()
+        if not line.done():
+            line.set_result(text)
+
+    loop.add_reader(fd, ready)
+    try:
+        return await asyncio.wait_for(line, timeout)
+    except TimeoutError:
+        return None
+    finally:
+        loop.remove_reader(fd)
+        termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+        console.print()
 
 
 class TotpCodes:

@@ -9,7 +9,8 @@ import pytest
 #: the mock Jobber's identity and app hosts (login./secure.jobber.test) resolved to loopback in Chromium
 MOCK_RESOLVER_RULES = "MAP *.jobber.test 127.0.0.1"
 
-pytest_plugins: list[str] = ["tests.plugin_mock_jobber", "tests.plugin_gateway", "tests.plugin_world"]
+pytest_plugins: list[str] = [
+    "tests.plugin_secrets", "tests.plugin_mock_jobber", "tests.plugin_gateway", "tests.plugin_world"]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -55,6 +56,18 @@ def merchants_scenario(*merchant_ids: str) -> dict[str, Any]:
                           for c in customers],
             "terminals": [{"id": f"tmr_{mid}", "name": "Counter", "timeout_seconds": 120}]})
     return doc
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """A real transport that notes each request it sends: proves what was retried and what not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, request.url.path))
+        return await super().handle_async_request(request)
 
 
 def make_gateway(url: str, creds: GatewayCredentials = ACME, **options: Any) -> HttpGateway:

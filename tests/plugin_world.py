@@ -32,7 +32,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from fixtures.jobber_site.server import MockJobber
-from flows.pages.payment import refunded_in
+from flows.pages.details import refunded_in
 from robot.config import Settings, load_settings
 from robot.jobs.models import JobResult, parse_job
 from robot.sessions import SessionPool

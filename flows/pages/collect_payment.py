@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flows.pages.graphql import press_and_wait, user_errors
-from robot.errors import FlowRefused, InputError, PageDriftError
+from robot.errors import InputError, PageDriftError, PaymentRejected
 from robot.locators import DEFAULT_TIMEOUT_MS, PageLocators
 
 if TYPE_CHECKING:
@@ -37,12 +37,6 @@ METHODS: dict[str, re.Pattern[str]] = {
 }
 
 
-class PaymentRejected(FlowRefused):
-    """Jobber refused to save the payment; its message says why. Nothing was recorded."""
-
-    code = "payment_rejected"
-
-
 def method_key(method: str) -> str:
     key = method.strip().lower().replace(" ", "_").replace("/", "_")
     if key in METHODS:
@@ -51,12 +45,6 @@ def method_key(method: str) -> str:
         if rx.match(method.strip()):
             return known
     raise InputError("method", f"must be one of {', '.join(METHODS)}")
-
-
-def method_of_label(label: str) -> str | None:
-    """Jobber's method label (maybe with " (deposit)") → the robot's key."""
-    plain = re.sub(r"\s*\(deposit\)\s*$", "", label.strip(), flags=re.I)
-    return next((k for k, rx in METHODS.items() if rx.match(plain)), None)
 
 
 async def choose_method(select: "Locator", method: str) -> None:

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, NewPaymentPage, saved_payment_id
+from flows.pages.details import details_match, refunded_in
 from flows.pages.graphql import press_and_wait, user_errors
 from flows.pages.models import InvoiceView, PaymentRow
 from flows.pages.parsing import integer, money, money_or_zero, page_date, status_key
-from flows.pages.payment import PaymentPage, details_match, refunded_in
+from flows.pages.payment import PaymentPage
 from flows.pages.places import current_app_page
 from flows.pages.table import id_from_link, read_table
 from robot.errors import FlowRefused, InvoiceInDraft, PageDriftError
@@ -57,6 +58,10 @@ class InvoicePage(BasePage):
 
     async def can_collect_payment(self) -> bool:
         return await self.loc.present("collect_payment")
+
+    async def require_collect_payment(self) -> None:
+        """Raises PageDriftError naming Collect Payment when the invoice does not offer it."""
+        await self._el("collect_payment")
 
     async def payments(self) -> list[PaymentRow]:
         table = await read_table(await self._el("payments"))

@@ -7,33 +7,16 @@ names the refund's gateway id, so the look before every write finds each refund 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 
 from flows.pages.base import BasePage
-from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, method_of_label
+from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog
+from flows.pages.details import details_match, refund_line, refunded_in
 from flows.pages.graphql import press_and_wait, user_errors
 from flows.pages.models import PaymentRow
 from flows.pages.parsing import money, page_date
 from robot.errors import FlowRefused
-
-#: The line a refund adds to the payment's Details; its amount is read back from it.
-REFUND_LINE = "Refund {refund_id} {amount} ({note})"
-_REFUND_AMOUNT = re.compile(r"^Refund \S+ \$?(\d[\d,]*\.\d{2})\b", re.M)
-
-
-def refunded_in(details: str) -> Decimal:
-    """The sum of the refunds recorded in a payment's Details."""
-    return sum((Decimal(m.group(1).replace(",", "")) for m in _REFUND_AMOUNT.finditer(details)), Decimal("0.00"))
-
-
-def details_match(details: str, text: str) -> bool:
-    """Whether Details carry `text` (a transaction or refund id) as a whole word: the look before
-    every write must not take "txn_12" for "txn_1", or a payment would go unrecorded after the
-    money moved."""
-    pattern = rf"(?<![A-Za-z0-9_]){re.escape(text)}(?![A-Za-z0-9_])"
-    return re.search(pattern, details, re.IGNORECASE) is not None
 
 
 class PaymentPage(BasePage):
@@ -75,7 +58,7 @@ class PaymentPage(BasePage):
             return False
         if amount > current.amount:
             raise FlowRefused(f"the refund {amount} is more than the payment's {current.amount} left in Jobber")
-        line = REFUND_LINE.format(refund_id=refund_id, amount=f"${amount:,.2f}", note=note)
+        line = refund_line(refund_id, amount, note)
         details = f"{current.details}\n{line}" if current.details else line
 
         async def look_again() -> None:
@@ -99,6 +82,3 @@ class PaymentPage(BasePage):
         if errors:
             raise FlowRefused(f"Jobber refused to delete the payment: {errors[0].get('message') or 'no reason'}")
         await expect(confirm_dialog).to_be_hidden(timeout=self.timeout_ms)
-
-
-__all__ = ["PaymentPage", "details_match", "method_of_label", "refunded_in"]

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, NewPaymentPage, saved_payment_id
+from flows.pages.details import refunded_in
 from flows.pages.graphql import press_and_wait, user_errors
 from flows.pages.models import PaymentRow, QuoteView
 from flows.pages.parsing import integer, money, money_or_zero, page_date, status_key
-from flows.pages.payment import refunded_in
 from flows.pages.places import current_app_page
 from flows.pages.table import id_from_link, read_table
 from robot.errors import FlowRefused, PageDriftError
@@ -50,6 +50,10 @@ class QuotePage(BasePage):
         label = await self._text("status")
         return QuoteView(id=self.quote_id, number=await self.number(), status=status_key(label),
                          status_label=label, total=await self.total(), deposits=await self.deposits())
+
+    async def require_collect_deposit(self) -> None:
+        """Raises PageDriftError naming Collect Deposit when the quote does not offer it."""
+        await self._el("collect_deposit")
 
     async def collect_deposit(self, method: str, amount: Decimal, date_: date | None = None,
                               details: str = "", before_save: BeforeSave | None = None) -> int:

@@ -6,11 +6,7 @@ from flows.pages.base import BasePage
 from flows.pages.parsing import integer
 from flows.pages.quote import QuotePage
 from flows.pages.table import id_from_link, read_table
-from robot.errors import FlowRefused
-
-
-class QuoteNotFound(FlowRefused):
-    code = "quote_not_found"
+from robot.errors import QuoteNotFound
 
 
 class QuotesPage(BasePage):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
 from robot.cli import merchants, mock, system
+from robot.cli.console import err
+from robot.logging import redact_text
 
 app = typer.Typer(
     name="jobber-robot",
@@ -16,9 +20,15 @@ app.add_typer(mock.app, name="mock")
 app.add_typer(merchants.app, name="merchants")
 app.add_typer(__import__("robot.cli.selectors_cmd", fromlist=["app"]).app, name="selectors")
 app.add_typer(__import__("robot.cli.tokenize", fromlist=["app"]).app, name="tokenize")
+app.add_typer(__import__("robot.cli.fixtures_cmd", fromlist=["app"]).app, name="fixtures")
+app.add_typer(__import__("robot.cli.staff", fromlist=["app"]).app, name="staff")
 system.register(app)
+__import__("robot.cli.doctor", fromlist=["register"]).register(app)  # doctor
 __import__("robot.cli.payments", fromlist=["register"]).register(app)  # payments + demo
 __import__("robot.cli.jobs", fromlist=["register"]).register(app)  # enqueue, worker, serve, handoff, jobs
+__import__("robot.cli.webhooks", fromlist=["register"]).register(app)  # webhooks, openapi
+
+__import__("robot.cli.helpstyle", fromlist=["use_click_style_help"]).use_click_style_help(app)
 
 
 def main() -> None:
@@ -28,4 +38,50 @@ def main() -> None:
     import os
 
     os.umask(0o077)
-    app()
+    import sys
+
+    from typer._click import exceptions as cx  # typer's own click (it vendors one)
+
+    try:
+        code = app(standalone_mode=False)
+    except cx.NoArgsIsHelpError:
+        sys.exit(2)  # the help was printed
+    except typer.Abort:
+        err.print("[red]aborted[/red]")
+        sys.exit(1)
+    except cx.ClickException as exc:
+        err.print(f"[red]{usage_problem(exc)}[/red]")
+        err.print("[dim]nothing was done; see --help[/dim]")
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+#: an option name as typed: letters and dashes only (anything else may be a value put there)
+_OPTION_NAME = re.compile(r"^--?[A-Za-z][A-Za-z-]{0,40}$")
+
+
+def usage_problem(exc: Exception) -> str:
+    """Click's usage error without the values typed: click repeats an unexpected argument, an
+    unknown option and a bad value as they were typed, and one of them may be a card number or
+    a password put in the wrong place. The parameter and the rule are kept."""
+    from typer._click import exceptions as cx
+
+    if isinstance(exc, cx.NoSuchOption):
+        name = exc.option_name if _OPTION_NAME.match(exc.option_name or "") else "(not shown)"
+        return f"invalid input: no such option {name}"
+    if isinstance(exc, cx.MissingParameter):
+        return f"invalid input: {exc.format_message()}"
+    if isinstance(exc, cx.BadParameter):
+        where = exc.param_hint or (exc.param.opts[0] if exc.param is not None and exc.param.opts else "a value")
+        if isinstance(where, (list, tuple)):
+            where = " / ".join(str(w) for w in where)
+        kind = getattr(getattr(exc.param, "type", None), "name", "value")
+        return f"invalid input: {where}: not a valid {kind}"
+    message = exc.format_message()
+    if "extra argument" in message:
+        return "invalid input: unexpected extra argument(s) (not shown: they may be secrets)"
+    if "requires an argument" in message:
+        return f"invalid input: {message}"
+    if isinstance(exc, cx.UsageError):
+        return "invalid input: the command line could not be read (see --help)"
+    return redact_text(message)

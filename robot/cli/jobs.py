@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from robot.cli.console import err, out
+from robot.cli.console import cell, err, out, plain
 
 PAYMENT_COMMANDS = ("charge", "deposit", "quote-deposit", "link", "refund", "void", "reconcile", "ach-check")
 
@@ -55,12 +55,12 @@ def _settings() -> Any:
         s.ensure_dirs()
         return s
     except RobotError as exc:
-        err.print(f"[red]{exc.message}[/red]")
+        err.print(f"[red]{plain(exc.message)}[/red]")
         raise typer.Exit(2) from None
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]{message}[/red]")
+    err.print(f"[red]{plain(message)}[/red]")
     raise typer.Exit(code)
 
 
@@ -86,66 +86,95 @@ jobs_app = typer.Typer(help="List and steer queued jobs.", no_args_is_help=True)
 
 
 @jobs_app.command("list")
-def jobs_list(status: str = typer.Option(None, "--status", help="queued, running, waiting_for_2fa, "
-                                         "waiting_for_confirmation, finished, failed, cancelled"),
-              merchant: str = typer.Option(None, "--merchant", "-m"),
-              limit: int = typer.Option(50, "--limit", "-n"),
+def jobs_list(status: str = typer.Option(None, "--status", metavar="STATUS",
+                                         help="queued, running, waiting_for_2fa, waiting_for_confirmation, finished, "
+                                         "failed (also a finished job whose outcome is a failure), cancelled"),
+              outcome: str = typer.Option(None, "--outcome", metavar="OUTCOME",
+                                          help="a finished job's outcome: succeeded, declined, access_failed, ..."),
+              needs_person: bool = typer.Option(False, "--needs-person",
+                                                help="the jobs waiting for a 2FA code or an invoice choice, with "
+                                                "their deadlines"),
+              merchant: str = typer.Option(None, "--merchant", "-m", metavar="MERCHANT"),
+              limit: int = typer.Option(50, "--limit", "-n", metavar="N"),
               json_output: bool = typer.Option(False, "--json")) -> None:
-    """Recent jobs: status, merchant, kind, age, outcome, step reached, flags."""
-    from rich.table import Table
-
-    from robot.jobs.store import list_jobs
+    """Recent jobs: status, merchant, kind, invoice, amount, age, outcome (`jobs show JOB` for the rest)."""
+    from robot.cli.jobs_view import jobs_table, needs_person_table
+    from robot.jobs.store import deadline_of, list_jobs
 
     with _store() as c:
-        rows = list_jobs(c, status=status, merchant=merchant, limit=limit)
+        rows = list_jobs(c, status=status, merchant=merchant, limit=limit, outcome=outcome,
+                         needs_person=needs_person)
     if json_output:
-        print(json.dumps([r.model_dump(mode="json", exclude={"result"}) for r in rows], indent=1))
+        docs = []
+        for r in rows:
+            d = r.model_dump(mode="json", exclude={"result"})
+            d["failed"] = r.failed
+            if needs_person:
+                dl = deadline_of(r)
+                d["deadline"] = dl.isoformat() if dl else None
+            docs.append(d)
+        print(json.dumps(docs, indent=1))
         return
-    t = Table()
-    t.add_column("job", no_wrap=True, min_width=24)
-    for name in ("status", "merchant", "kind", "age", "outcome", "step", "flags"):
-        t.add_column(name)
-    for r in rows:
-        age = f"{int(r.age_seconds or 0)} s" if (r.age_seconds or 0) < 120 else f"{int((r.age_seconds or 0) // 60)} min"
-        flags = ", ".join(f.split(" — ", 1)[0] for f in r.flags)  # the full text: `jobs show`
-        t.add_row(r.job_id, r.status, r.merchant or "", r.kind or "", age, r.outcome or "", r.step or "",
-                  f"[red]{flags}[/red]" if flags else "")
-    out.print(t)
+    out.print(needs_person_table(rows) if needs_person else jobs_table(rows))
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: str, json_output: bool = typer.Option(False, "--json")) -> None:
-    """One job: status, steps with times, what it waits for, outcome, flags, result, artifacts."""
+def jobs_show(job_id: str = typer.Argument(..., metavar="JOB"), json_output: bool = typer.Option(False, "--json")) -> None:
+    """One job: status, steps with times, what it waits for, outcome, flags, result, evidence."""
+    from robot.cli.jobs_view import candidates_table, trace_hint
+    from robot.jobs.queue import store_url
     from robot.jobs.store import get_job
 
     with _store() as c:
         v = get_job(c, job_id)
+        c_url = store_url(c)
     if json_output:
-        print(v.model_dump_json(indent=1))
+        from robot.jobs import links
+
+        print(json.dumps({**v.model_dump(mode="json"), "retry_of": links.retry_of(c_url, v.job_id),
+                          "retried_as": links.retried_as(c_url, v.job_id)}, indent=1))
         return
-    out.print(f"[bold]{v.job_id}[/bold]  {v.status}  {v.merchant} {v.kind}  age {v.age_seconds} s  worker {v.executor}")
+    out.print(f"[bold]{plain(v.job_id)}[/bold]  {v.status}  {plain(v.merchant)} {plain(v.kind)}  age {v.age_seconds} s  "
+              f"worker {plain(v.executor)}")
     if v.waiting_for:
         w = v.waiting_for
+        until = f", until {w['deadline']}" if w.get("deadline") else ""
         if w.get("kind") == "2fa":
-            until = f", until {w['deadline']}" if w.get("deadline") else ""
-            out.print(f"waits for a verification code ({w.get('hint', '')}{until}): "
-                      f"jobber-robot handoff {v.job_id} CODE")
+            out.print(f"waits for a verification code ({plain(w.get('hint', ''))}{plain(until)}): "
+                      f"jobber-robot handoff {plain(v.job_id)} CODE")
         else:
-            nums = [c_["invoice"] for c_ in w.get("candidates", [])]
-            out.print(f"waits for a person to pick the invoice among {nums}: "
-                      f"jobber-robot handoff {v.job_id} --invoice N")
+            out.print(f"waits for a person to pick the invoice{plain(until)}: jobber-robot handoff {plain(v.job_id)} --invoice N")
+            out.print(candidates_table(w.get("candidates", [])))
     for s in v.steps:
         secs = (s.finished_at - s.started_at).total_seconds() if s.started_at and s.finished_at else None
         out.print(f"  step {s.name:<16} {s.started_at:%H:%M:%S} {'' if secs is None else f'{secs:.2f} s'}"
-                  f"{'  ' + s.error if s.error else ''}")
+                  f"{'  ' + plain(s.error) if s.error else ''}")
     if v.outcome:
-        out.print(f"outcome: [bold]{v.outcome}[/bold]  {v.message}")
+        out.print(f"outcome: [bold]{plain(v.outcome)}[/bold]  {plain(v.message)}")
     if v.error:
-        out.print(f"[red]error: {v.error}[/red]")
+        out.print(f"[red]error: {plain(v.error)}[/red]")
+    if v.result is not None and v.result.candidates and not v.waiting_for:
+        out.print(candidates_table([c.model_dump(mode="json") for c in v.result.candidates]))
     for f in v.flags:
-        out.print(f"[bold red]flag: {f}[/bold red]")
+        out.print(f"[bold red]flag: {plain(f)}[/bold red]")
     for a in v.artifacts:
-        out.print(f"  artifact {a}")
+        out.print(f"  evidence {plain(a)}", soft_wrap=True)
+    hint = trace_hint(v.artifacts)
+    if hint:
+        out.print(hint, soft_wrap=True)
+    _retry_lines(c_url, v.job_id)
+
+
+def _retry_lines(url: str, job_id: str) -> None:
+    """The retry links (robot/jobs/links.py): where this job came from and where it went."""
+    from robot.jobs import links
+
+    before = links.retry_of(url, job_id)
+    if before:
+        out.print(f"retry of: {plain(before)}")
+    after = links.retried_as(url, job_id)
+    if after:
+        out.print(f"retried as: {plain(', '.join(after))}")
 
 
 @jobs_app.command("retry")

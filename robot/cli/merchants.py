@@ -11,6 +11,7 @@ import sys
 import typer
 from pydantic import ValidationError
 from rich.table import Table
+from rich.text import Text
 
 from robot.cli.console import err, out
 from robot.errors import InputError, RobotError
@@ -63,6 +64,8 @@ def add(
     business_name: str = typer.Option(None, "--business-name",
                                       help="the Jobber account to land in when the login holds several"),
     stdin: bool = typer.Option(False, "--stdin", help="read secrets from standard input, one per line"),
+    verify: bool = typer.Option(False, "--verify", help="run `jobber-robot doctor` on it right after adding "
+                                "(exit status: the doctor's)"),
 ) -> None:
     """Add a merchant: prompts for the Jobber password, the TOTP seed (totp) and the gateway API key."""
     try:
@@ -82,20 +85,51 @@ def add(
     except (RobotError, ValidationError) as exc:
         _fail(exc)
     out.print(f"[green]added {merchant}[/green]")
+    if verify:
+        from robot.cli.doctor import run_and_print
+        from robot.config import get_settings
+        from robot.logging import configure_logging
+
+        settings = get_settings()
+        configure_logging(settings, console=False)
+        raise typer.Exit(run_and_print(settings, merchant))
 
 
 @app.command("list")
-def list_() -> None:
-    """List merchants (no secrets)."""
+def list_(json_output: bool = typer.Option(False, "--json", help="print the merchants and their health as JSON")) -> None:
+    """List merchants (no secrets) with their last access result (the latest job or doctor run),
+    when it was, and the next action."""
+    import json
+
+    from robot import health
+    from robot.config import get_settings
+
     try:
         merchants = _vault().list()
+        latest = health.latest_all(get_settings())
     except RobotError as exc:
         _fail(exc)
-    table = Table("merchant", "Jobber e-mail", "2FA", "gateway", "updated")
+    if json_output:
+        docs = []
+        for m in merchants:
+            h = latest.get(m.merchant)
+            docs.append({**m.summary(), "health": h.model_dump(mode="json") if h else None})
+        print(json.dumps(docs, indent=1))
+        return
+    from robot.cli.jobs_view import compact_table, whole_words, words
+
+    table = compact_table(("merchant", {"no_wrap": True}), ("Jobber e-mail", {}), ("2FA", {}), ("last access", {}),
+                          ("when", {"no_wrap": True}), ("next action", {}))
     for m in merchants:
-        s = m.summary()
-        table.add_row(s["merchant"], s["jobber_email"], s["two_factor"], s["gateway_merchant"], s["updated_at"])
-    out.print(table)
+        h = latest.get(m.merchant)
+        if h is None:
+            result, when, action = Text("not checked yet", style="dim"), "", f"jobber-robot doctor {m.merchant}"
+        else:
+            label = f"{'ok' if h.ok else '✘'} {words(h.result)} ({h.source})"
+            result = Text(label, style="green" if h.ok else "red")
+            when, action = health.age_text(h.at), h.next_action or "—"
+        table.add_row(m.merchant, m.jobber_email, m.two_factor.value, result, when, action)
+    out.print(whole_words(table))
 
 
 @app.command("show")

@@ -11,21 +11,20 @@ is named as drift too (the robot still works).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from flows.pages.walk import check_app, check_sign_in, drift_message, drifted, fallbacks, skipped
 from robot.cli.console import err, out
 from robot.errors import RobotError
-from robot.locators import PageLocators, Resolution, registry
+from robot.locators import Resolution, registry
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
-
-    from flows.pages.tab import JobberTab
-
     from robot.config import Settings
     from robot.twofactor import CodeProvider
     from robot.vault import Vault
@@ -33,181 +32,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Selectors (Jobber's pages as data): list them, check them on a live site.",
                   no_args_is_help=True)
 
-PROBE_MS = 1_500  # per selector, once the page's data has loaded
-
-
-def _skipped(page: str, keys: list[str] | None = None, why: str = "") -> list[Resolution]:
-    spec = registry()[page]
-    return [Resolution(page=page, selector=k, description=s.description, optional=s.optional,
-                       found=False, via=why or None, status="skipped")
-            for k, s in spec.selectors.items() if keys is None or k in keys]
-
-
-async def _probe_page(loc: PageLocators, expected: set[str] = frozenset(),  # type: ignore[assignment]
-                      skip: dict[str, str] | None = None) -> list[Resolution]:
-    """Probe every selector of the page; `expected` optional ones count as required here."""
-    skip = skip or {}
-    results = []
-    for key, sel in loc.spec.selectors.items():
-        if key in skip:
-            results.extend(_skipped(loc.spec.page, [key], skip[key]))
-            continue
-        res = await loc.probe(key, timeout_ms=PROBE_MS if (not sel.optional or key in expected) else 0)
-        if key in expected:
-            res.optional = False
-        results.append(res)
-    return results
-
-
-async def _check_sign_in(tab: "JobberTab") -> list[Resolution]:
-    """The identity host's sign-in page, reached as the robot reaches it (the app's /login)."""
-    from flows.pages.places import Place, where
-
-    await tab.page.goto(tab.app_link("/login"), wait_until="domcontentloaded")
-    seen = await where(tab, tab.timeout_ms * 2)
-    if seen.place is not Place.sign_in:
-        return [*_skipped("sign_in", why=f"the sign-in page did not show ({seen.describe()})")]
-    return await _probe_page(PageLocators(tab.page, "sign_in", tab.timeout_ms),
-                             skip={"captcha": "shown only on a risky sign-in", "error": "shown only on a refusal"})
-
-
-async def _check_app(tab: "JobberTab") -> list[Resolution]:
-    from flows.pages.invoice import InvoicePage
-    from flows.pages.invoices import InvoicesPage
-
-    results: list[Resolution] = []
-    invoices = InvoicesPage(tab)
-    await invoices.goto("/invoices")
-    results += await _probe_page(PageLocators(tab.page, "app_shell", tab.timeout_ms),
-                                 skip={"error_page": "shown only on an error"})
-    results += await _probe_page(invoices.loc)
-    rows = []
-    try:
-        rows = await invoices.rows()
-    except RobotError:
-        pass
-    open_rows = [r for r in rows if r.status in ("awaiting_payment", "past_due")]
-    # prefer an open invoice that already has a payment: its payment page gets checked too
-    target = next((r for r in open_rows if r.balance < r.total), open_rows[0] if open_rows else None)
-    if target is None:
-        for name in ("invoice", "collect_payment", "new_payment", "payment", "client", "quotes", "quote"):
-            results += _skipped(name, why="no open invoice listed")
-        return results
-
-    invoice = InvoicePage(tab)
-    await invoice.open(target.id)
-    results += await _probe_page(invoice.loc, expected={"collect_payment"},
-                                 skip={"mark_as_sent": "only in a Draft invoice's menu"})
-    results += await _check_payment_shapes(tab, invoice)
-    await invoice.open(target.id)
-    payments = await invoice.payments()
-    if payments:
-        results += await _check_payment_page(tab, payments[0].id)
-    else:
-        results += _skipped("payment", why="no payment on the checked invoice")
-    await invoice.open(target.id)
-    results += await _check_client_and_quote(tab, invoice)
-    return results
-
-
-async def _check_payment_shapes(tab: "JobberTab", invoice: object) -> list[Resolution]:
-    """Press Collect Payment, probe whichever of Jobber's two shapes opens, and leave it unsaved."""
-    from flows.pages.collect_payment import CollectPaymentDialog, NewPaymentPage
-    from flows.pages.invoice import InvoicePage
-
-    assert isinstance(invoice, InvoicePage)
-    button = await invoice.loc.resolve("collect_payment", timeout_ms=0)
-    if button is None:
-        return _skipped("collect_payment", why="Collect Payment button missing") + _skipped(
-            "new_payment", why="Collect Payment button missing")
-    await button.click()
-    try:
-        shape = await invoice._payment_shape()
-    except RobotError:
-        return _skipped("collect_payment", why="nothing opened") + _skipped("new_payment", why="nothing opened")
-    if shape == "dialog":
-        dialog = CollectPaymentDialog(tab.page, timeout_ms=tab.timeout_ms)
-        found = await _probe_page(dialog.loc, expected={"dialog"}, skip={"error": "shown only on a refusal"})
-        try:
-            await dialog.cancel()
-        except RobotError:
-            await tab.page.keyboard.press("Escape")
-        return found + _skipped("new_payment", why="this account records payments in the pop-up")
-    form = NewPaymentPage(tab.page, tab.timeout_ms)
-    found = await _probe_page(form.loc, skip={"error": "shown only on a refusal"})
-    return found + _skipped("collect_payment", why="this account records payments on the New Payment page")
-
-
-async def _check_payment_page(tab: "JobberTab", payment_id: int) -> list[Resolution]:
-    """The payment's own page, its Edit dialog and its Delete confirmation (both cancelled)."""
-    from flows.pages.payment import PaymentPage
-
-    page = await PaymentPage(tab).open(payment_id)
-    found = await _probe_page(page.loc, skip={k: "in a menu or dialog" for k in
-                                              ("delete", "edit_dialog", "delete_dialog", "confirm_delete")})
-    by_key = {r.selector: r for r in found}
-    for opener, keys in (("edit", ("edit_dialog",)), ("more", ("delete",)), ("delete", ("delete_dialog", "confirm_delete"))):
-        el = await page.loc.resolve(opener, timeout_ms=0)
-        if el is None:
-            continue
-        await el.first.click()
-        for key in keys:
-            res = await page.loc.probe(key, timeout_ms=PROBE_MS)
-            res.optional = False  # it was opened: its controls must be there
-            by_key[key] = res
-        if opener != "more":
-            await _cancel_dialog(tab.page, await page.loc.resolve(keys[0], timeout_ms=0))
-    return [by_key.get(r.selector, r) for r in found]
-
-
-async def _cancel_dialog(page: "Page", dialog: object) -> None:
-    from playwright.async_api import Error as PlaywrightError
-    from playwright.async_api import Locator
-
-    if not isinstance(dialog, Locator):
-        await page.keyboard.press("Escape")
-        return
-    try:
-        cancel = dialog.get_by_role("button", name="Cancel", exact=True)
-        if await cancel.count():
-            await cancel.first.click()
-        else:
-            await page.keyboard.press("Escape")
-        await dialog.first.wait_for(state="hidden", timeout=PROBE_MS * 2)
-    except PlaywrightError:
-        await page.keyboard.press("Escape")
-
-
-async def _check_client_and_quote(tab: "JobberTab", invoice: object) -> list[Resolution]:
-    """The invoice's client, then the Quotes list, then a quote (the first listed)."""
-    from flows.pages.client import ClientPage
-    from flows.pages.invoice import InvoicePage
-    from flows.pages.quote import QuotePage
-    from flows.pages.quotes import QuotesPage
-    from flows.pages.table import id_from_link, read_table
-
-    assert isinstance(invoice, InvoicePage)
-    results: list[Resolution] = []
-    client_box = await invoice.loc.resolve("client", timeout_ms=0)
-    link = client_box.get_by_role("link").first if client_box is not None else None
-    if link is None or not await link.count():
-        results += _skipped("client", why="no client link")
-    else:
-        await link.click()
-        await tab.page.wait_for_url("**/clients/**", timeout=tab.timeout_ms)
-        client = ClientPage(tab)
-        await client.wait_ready()
-        results += await _probe_page(client.loc)
-    listing = QuotesPage(tab)
-    await listing.open()
-    results += await _probe_page(listing.loc)
-    table = await read_table(await listing._el("table"))
-    quote_id = next((id_from_link(r.link()) for r in table.rows if r.link()), None)
-    if not quote_id:
-        return results + _skipped("quote", why="no quote listed")
-    quote = await QuotePage(tab).open(quote_id)
-    found = await _probe_page(quote.loc, skip={"deposit_dialog": "opened by Collect Deposit"})
-    return results + found
+__all__ = ["app", "drift_message", "drifted", "fallbacks", "run_check"]
 
 
 async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: str | None = None,
@@ -226,10 +51,10 @@ async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: st
         base = (url or creds.jobber_url or settings.jobber_url).rstrip("/")
         anon = await pool.browser.new_context()
         try:
-            results = await _check_sign_in(JobberTab(await anon.new_page(), base, timeout))
+            results = await check_sign_in(JobberTab(await anon.new_page(), base, timeout))
         finally:
             await anon.close()
-        results += _skipped("identity_notice", why="shown only when Jobber blocks a sign-in")
+        results += skipped("identity_notice", why="shown only when Jobber blocks a sign-in")
         async with pool.job(merchant, "selectors-check") as sess:
             login = sess.last_login
             mfa = registry()["mfa"].selectors
@@ -239,25 +64,12 @@ async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: st
                                        else "not needed on this sign-in", status="ok" if not s.optional else "skipped")
                             for k, s in mfa.items()]
             else:
-                results += _skipped("mfa", why="asked only on a new device")
-            results += _skipped("account_chooser", why="passed during sign-in" if login is not None and login.ok
+                results += skipped("mfa", why="asked only on a new device")
+            results += skipped("account_chooser", why="passed during sign-in" if login is not None and login.ok
                                 else "not shown")
             assert sess.tab is not None
-            results += await _check_app(sess.tab)
+            results += await check_app(sess.tab)
     return results
-
-
-def fallbacks(results: list[Resolution]) -> list[Resolution]:
-    """Controls found only by a later locator: Jobber changed them (the robot still works)."""
-    return [r for r in results if r.status == "fallback"]
-
-
-def drifted(results: list[Resolution]) -> list[Resolution]:
-    return [r for r in results if r.status == "missing" and not r.optional]
-
-
-def drift_message(r: Resolution) -> str:
-    return f"{r.description} not found on {r.page} page"
 
 
 def _table(results: list[Resolution]) -> Table:
@@ -272,17 +84,76 @@ def _table(results: list[Resolution]) -> Table:
     return table
 
 
+def _fixture_dirs(given: list[Path] | None) -> list[Path]:
+    """Scenario folders: the given ones (a scenario, or a folder of them), else every committed
+    recording of the normal layout (the drift-* variants are checked when named)."""
+    from robot.replay.har import scenario_dirs
+
+    if given:
+        out: list[Path] = []
+        for p in given:
+            out += [p] if (p / "scenario.json").exists() else scenario_dirs(p)
+        return out
+    return [d for d in scenario_dirs() if not json.loads((d / "scenario.json").read_text())["layout_variant"]]
+
+
+async def _with_browser(fn: Any) -> Any:
+    from playwright.async_api import async_playwright
+
+    from robot.browser import launch
+    from robot.config import load_settings
+
+    settings = load_settings()
+    async with async_playwright() as pw:
+        browser = await launch(pw, headless=True, explicit=settings.browser_path)
+        try:
+            return await fn(browser)
+        finally:
+            await browser.close()
+
+
+def _check_fixtures(dirs: list[Path]) -> None:
+    from robot.replay import offline
+
+    if not dirs:
+        err.print("[red]no recorded fixtures found (record some with `jobber-robot fixtures record`)[/red]")
+        raise typer.Exit(2)
+    findings = asyncio.run(_with_browser(lambda b: offline.check(b, dirs)))
+    bad = offline.drifted(findings)
+    snaps = len({f.snapshot.name for f in findings})
+    out.print(f"checked {len(findings)} selector uses on {snaps} snapshots of {len(dirs)} recordings "
+              f"({', '.join(d.name for d in dirs)})")
+    missing = False
+    for (_page, _key), where in sorted(bad.items()):
+        fallback_only = all(f.resolution.status == "fallback" for f in where)
+        missing |= not fallback_only
+        out.print(f"[{'yellow' if fallback_only else 'red'}]{escape(offline.message(where))}[/]")
+    if missing:
+        out.print("[dim]repair help: jobber-robot selectors suggest PAGE.SELECTOR --fixtures-dir DIR[/dim]")
+        raise typer.Exit(1)
+    if not bad:
+        out.print("[green]every selector resolves on the recorded pages[/green]")
+
+
 @app.command("check")
 def check(
     url: str = typer.Option(None, "--url", help="Jobber base URL (default: the merchant's or the settings')"),
     merchant: str = typer.Option(None, "--merchant", "-m", help="Merchant to sign in as (default: the only one)"),
+    fixtures: bool = typer.Option(False, "--fixtures", help="Check against the recorded fixture pages, offline"),
+    fixtures_dir: list[Path] = typer.Option(None, "--fixtures-dir",
+                                            help="Recording(s) to check (implies --fixtures; default: every "
+                                                 "committed recording of the normal layout)"),
 ) -> None:
-    """Sign in and report, per page and per selector, which still resolve."""
+    """Sign in and report, per page and per selector, which still resolve (or, with --fixtures,
+    check the recorded snapshots offline and name the drifted selectors)."""
     from robot.config import load_settings
     from robot.logging import configure_logging
     from robot.twofactor import PromptCodeProvider
     from robot.vault import Vault
 
+    if fixtures or fixtures_dir:
+        _check_fixtures(_fixture_dirs(fixtures_dir))
+        return
     try:
         settings = load_settings()
         configure_logging(settings, console=False)
@@ -294,7 +165,8 @@ def check(
                           f"{', '.join(names) or 'no merchant'})[/red]")
                 raise typer.Exit(2)
             merchant = names[0]
-        results = asyncio.run(run_check(settings, vault, merchant, url, PromptCodeProvider()))
+        results = asyncio.run(run_check(settings, vault, merchant, url,
+                                        PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds)))
     except RobotError as exc:
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from None
@@ -322,3 +194,64 @@ def list_() -> None:
             table.add_row(page, key + scope, sel.description, "yes" if sel.optional else "",
                           escape(" | ".join(loc.describe() for loc in sel.locators)))
     out.print(table)
+
+
+@app.command("suggest")
+def suggest(
+    selector: str = typer.Argument(None, help="PAGE.SELECTOR (default: every selector drifted on the recordings)"),
+    fixtures_dir: list[Path] = typer.Option(None, "--fixtures-dir", help="Recording(s) to read (default: the "
+                                            "committed ones of the normal layout)"),
+    top: int = typer.Option(5, "--top", min=1, max=20, help="Candidates shown per selector"),
+) -> None:
+    """Rank candidates for a drifted selector from the snapshots' accessibility tree and print a
+    TOML patch to review. Nothing is changed: apply the patch yourself after checking it."""
+    from robot.replay import offline
+    from robot.replay import suggest as sg
+
+    dirs = _fixture_dirs(fixtures_dir)
+    if selector is not None and (selector.count(".") != 1 or selector.split(".")[0] not in registry()
+                                 or selector.split(".")[1] not in registry()[selector.split(".")[0]].selectors):
+        err.print("[red]selector: give PAGE.SELECTOR as listed by `jobber-robot selectors list`[/red]")
+        raise typer.Exit(2)
+
+    async def run(browser: Any) -> list[tuple[str, str, list[Any], str]]:
+        findings = await offline.check(browser, dirs)
+        bad = offline.drifted(findings)
+        wanted = [tuple(selector.split("."))] if selector else sorted(bad)
+        page = await offline.offline_page(browser)
+        shown = []
+        try:
+            for page_key, key in wanted:
+                where = bad.get((page_key, key)) or [f for f in findings if (f.resolution.page, f.resolution.selector)
+                                                     == (page_key, key)]
+                if not where:
+                    shown.append((page_key, key, [], "no recorded snapshot shows this page"))
+                    continue
+                snap = where[0].snapshot
+                t = sg.target(page_key, key)
+                cands = sg.rank(t, sg.parse_aria(snap.aria_path.read_text(encoding="utf-8")))[:top]
+                await offline.load_snapshot(page, snap)
+                await sg.verify(page, t, cands)
+                shown.append((page_key, key, cands, snap.name))
+        finally:
+            await page.context.close()
+        return shown
+
+    results = asyncio.run(_with_browser(run))
+    if not results:
+        out.print("[green]nothing drifted on the recordings: no suggestion needed[/green]")
+        return
+    for page_key, key, cands, where in results:
+        table = Table(title=f"{page_key}.{key} — candidates from {where}")
+        for col in ("rank", "score", "control (role \"name\")", "unique on the snapshot"):
+            table.add_column(col)
+        for i, c in enumerate(cands, start=1):
+            table.add_row(str(i), f"{c.score:.2f}", escape(c.node.describe()), "yes" if c.resolves else "no")
+        out.print(table)
+        best = next((c for c in cands if c.resolves), None)
+        if best is None:
+            out.print(f"[yellow]no candidate resolves uniquely for {page_key}.{key}: edit selectors/{page_key}.toml "
+                      "by hand[/yellow]")
+            continue
+        out.print(f"[bold]suggested patch (review it; it is not applied):[/bold]")
+        out.print(sg.patch(page_key, key, best.locator), markup=False, highlight=False, soft_wrap=True)

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from robot.cli.console import cell
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
 
@@ -27,6 +28,10 @@ TITLES = {
 }
 
 
+# what amount_captured means for a kind: the money a refund sent back was not captured
+MOVED_LABEL = {"refund": "Refunded", "void": "Voided"}
+
+
 def _money(v: Decimal | None) -> str:
     return fmt(v) if v is not None else "—"
 
@@ -39,7 +44,7 @@ def render(result: JobResult) -> Panel:
 
     def row(label: str, value: Any) -> None:
         if value not in (None, "", []):
-            facts.add_row(label, str(value))
+            facts.add_row(label, cell(value))
 
     row("Outcome", Text(result.outcome.value, style=f"bold {style}"))
     row("Merchant", result.merchant)
@@ -47,7 +52,7 @@ def render(result: JobResult) -> Panel:
     row("Quote", f"#{result.quote}" if result.quote else None)
     row("Client", result.client)
     row("Amount", _money(result.amount_requested) if result.amount_requested is not None else None)
-    row("Captured", _money(result.amount_captured) if result.amount_captured is not None else None)
+    row(MOVED_LABEL.get(result.kind, "Captured"), _money(result.amount_captured) if result.amount_captured is not None else None)
     row("Tender", result.tender)
     row("Gateway txn", result.gateway_transaction_id)
     row("Gateway status", result.gateway_status)
@@ -57,7 +62,7 @@ def render(result: JobResult) -> Panel:
     if result.status_before or result.status_after:
         row("Status", f"{result.status_before or '—'} → {result.status_after or '—'}")
     row("Error", result.error_code)
-    parts: list[Any] = [facts, Text(""), Text(result.message)]
+    parts: list[Any] = [facts, Text(""), cell(result.message)]
     if result.candidates:
         t = Table(title="Open invoices (pick one)", title_justify="left")
         issued = any(c.issued_date for c in result.candidates)
@@ -65,15 +70,15 @@ def render(result: JobResult) -> Panel:
             t.add_column(col, justify="right" if col in ("Total", "Balance") else "left")
         for c in result.candidates:
             t.add_row(f"#{c.invoice}", *((str(c.issued_date or "—"),) if issued else ()), str(c.due_date or "—"),
-                      fmt(c.total), fmt(c.balance), c.status)
+                      fmt(c.total), fmt(c.balance), cell(c.status))
         parts += [Text(""), t]
     parts += _report_tables(result)
     if result.steps:
         steps = " · ".join(f"{s.step} {s.seconds:.1f}s" for s in result.steps)
         parts += [Text(""), Text(f"Steps: {steps}", style="dim")]
     if result.artifacts:
-        parts += [Text("Evidence: " + ", ".join(result.artifacts), style="dim")]
-    title = f"{TITLES.get(result.kind, result.kind)} · job {result.job_id}"
+        parts += [cell("Evidence: " + ", ".join(result.artifacts), style="dim")]
+    title = cell(f"{TITLES.get(result.kind, result.kind)} · job {result.job_id}")
     return Panel(Group(*parts), title=title, title_align="left", border_style=style)
 
 
@@ -89,8 +94,8 @@ def _report_tables(result: JobResult) -> list[Any]:
             for col in ("Transaction", "Invoice", "Gateway net", "Jobber net", "Note"):
                 t.add_column(col)
             for r in rows:
-                t.add_row(str(r.get("transaction")), f"#{r.get('invoice') or r.get('jobber_invoice') or '—'}",
-                          str(r.get("gateway_net", "—")), str(r.get("jobber_net", "—")), str(r.get("repair", "")))
+                t.add_row(cell(r.get("transaction")), cell(f"#{r.get('invoice') or r.get('jobber_invoice') or '—'}"),
+                          cell(r.get("gateway_net", "—")), cell(r.get("jobber_net", "—")), cell(r.get("repair", "")))
             out += [Text(""), t]
     elif result.kind in ("link_reconcile", "ach_check"):
         for key, rows in report.items():
@@ -102,10 +107,10 @@ def _report_tables(result: JobResult) -> list[Any]:
             for c in cols:
                 t.add_column(c)
             for r in rows:
-                t.add_row(*[str(r.get(c, "")) for c in cols])
+                t.add_row(*[cell(r.get(c, "")) for c in cols])
             out += [Text(""), t]
     elif result.kind == "link" and report.get("url"):
-        out += [Text(""), Text(f"Link: {report['url']}")]
+        out += [Text(""), cell(f"Link: {report['url']}")]
     return out
 
 
@@ -131,7 +136,7 @@ def results_table(results: list[JobResult]) -> Table:
     t.add_column("Amount", justify="right", no_wrap=True, min_width=10)
     t.add_column("Balance", justify="right", no_wrap=True, min_width=10)
     for r in results:
-        t.add_row(r.job_id, r.kind, f"#{r.invoice}" if r.invoice else "—",
+        t.add_row(cell(r.job_id), r.kind, f"#{r.invoice}" if r.invoice else "—",
                   Text(r.outcome.value, style=STYLE.get(r.outcome, "white")),
                   _money(r.amount_captured if r.amount_captured is not None else r.amount_requested),
                   _money(r.balance_after))

@@ -77,7 +77,7 @@ def _show(kind: str, data: dict[str, Any], as_json: bool) -> None:
 def _fail(exc: Exception) -> None:
     """Bad input (the gateway names the field: number, expiry, CVV, routing...) exits 2 like every
     command's bad input; anything else (gateway down, API key refused) exits 1."""
-    from robot.gateway.errors import InvalidRequest
+    from robot.errors import InvalidRequest
 
     field = getattr(exc, "field", None)
     msg = getattr(exc, "message", None) or type(exc).__name__

@@ -6,7 +6,7 @@ Rules every implementation keeps:
   `find_by_reference(key)` finds it. Same key + same parameters -> the original result, no
   second movement; same key + other parameters -> `IdempotencyConflict`.
 - Amounts are `Decimal` (two places) or `Money`; a float is refused (`InvalidRequest("amount")`).
-- Errors are the typed ones of robot/gateway/errors.py. Only `GatewayUnavailable` is transient.
+- Errors are the typed ones of robot/errors.py (GatewayError and below). Only `GatewayUnavailable` is retried.
 - Waiting (terminals) is a server-side long-poll: the client never sleeps.
 """
 

@@ -27,9 +27,7 @@ from pydantic import SecretStr
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from robot.gateway.base import AmountLike
-from robot.gateway.errors import (
-    ACH_RETURN_CODES,
-    ERRORS_BY_CODE,
+from robot.errors import (
     AchReturned,
     Declined,
     GatewayAuthError,
@@ -41,6 +39,7 @@ from robot.gateway.errors import (
     TerminalCancelled,
     TerminalTimeout,
 )
+from robot.gateway.errors import ACH_RETURN_CODES, ERRORS_BY_CODE
 from robot.gateway.models import (
     BankToken,
     Batch,

@@ -80,16 +80,21 @@ def _prepare(settings: "Settings") -> None:
         path.chmod(0o600)
 
 
-async def launch(settings: "Settings", *, executor_id: str, listen: bool = True) -> None:
-    """Launch DBOS in the running event loop and register the job queue (and handoff waits)."""
+async def launch(settings: "Settings", *, executor_id: str, listen: bool | list[str] = True) -> None:
+    """Launch DBOS in the running event loop and register the job queue (and handoff waits).
+    `listen`: dequeue from every queue (True), none (False), or only the queues named."""
     from dbos import DBOS
 
     from robot.jobs import queue, scheduled, workflows  # noqa: F401 - registers the workflows
+    from robot.webhooks import delivery  # the webhook delivery workflow
 
     _prepare(settings)
+    delivery.configure(settings)
     DBOS(config=dbos_config(settings, executor_id))  # type: ignore[arg-type]
-    if not listen:
+    if listen is False:
         DBOS.listen_queues([])
+    elif isinstance(listen, list):
+        DBOS.listen_queues(listen)  # type: ignore[arg-type]
     DBOS.launch()
     _quiet_dbos()
     await queue.register(settings)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, SetWorkflowID
 
-from robot.errors import InputError, RobotError
+from robot.errors import HandoffError, InputError
 from robot.jobs.models import Candidate
 from robot.logging import get_logger, register_secret
 
@@ -48,9 +48,6 @@ CANCELLED = {"cancelled": True}
 STATUS_WAITING_2FA = "waiting_for_2fa"
 STATUS_WAITING_CONFIRM = "waiting_for_confirmation"
 
-
-class HandoffError(RobotError):
-    code = "handoff_refused"
 
 
 def _fernet(settings: "Settings") -> Any:
@@ -93,18 +90,35 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
 
         # started outside the step's DBOS context: a step may not start workflows itself
         handle = await asyncio.create_task(start(), context=contextvars.Context())
-        await DBOS.set_event_async("handoff", {"kind": kind, "to": waiter_id, "topic": topic, **details})
+        question = {"kind": kind, "to": waiter_id, "topic": topic, **details}
+        await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
+        await _needs_person(job_id, status, question, waiter_id)
         answer = await handle.get_result()
     else:
-        await DBOS.set_event_async("handoff", {"kind": kind, "to": job_id, "topic": topic, **details})
+        question = {"kind": kind, "to": job_id, "topic": topic, **details}
+        await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
+        await _needs_person(job_id, status, question, uuid.uuid4().hex[:8])
         answer = await DBOS.recv_async(topic, timeout_seconds=timeout)
     await DBOS.set_event_async("handoff", None)
     await DBOS.set_event_async("status", "running")
     if answer == CANCELLED:
         return None
     return answer
+
+
+async def _needs_person(job_id: str, status: str, question: dict[str, Any], ask_id: str) -> None:
+    """The `job.needs_person` webhook (robot/webhooks): the POS can ask its user for the code or
+    the invoice. A failure to capture it is logged, never a reason to stop the job's wait."""
+    from robot.webhooks.events import job_snapshot, publish_outside_workflow
+
+    try:
+        await publish_outside_workflow("job.needs_person", job_id, lambda url: job_snapshot(
+            job_id, status, waiting_for=question, store_url=url), ask_id)
+    except Exception as exc:  # noqa: BLE001 - the job goes on waiting; the POS can still poll
+        get_logger("handoff", job=job_id).warning("the needs_person webhook was not captured",
+                                                  error=type(exc).__name__)
 
 
 class QueueCodeProvider:
@@ -173,14 +187,18 @@ class QueueConfirmer:
         timeout = self.settings.handoff_timeout_seconds
         numbers = [c.invoice for c in candidates]
         get_logger("handoff", job=job_id).info("waiting for a person to pick the invoice", candidates=numbers)
+        deadline = datetime.now(UTC) + timedelta(seconds=timeout)
         answer = await _ask("confirm", TOPIC_CONFIRM, STATUS_WAITING_CONFIRM, timeout,
-                            {"candidates": [c.model_dump(mode="json") for c in candidates]})
+                            {"candidates": [c.model_dump(mode="json") for c in candidates],
+                             "deadline": deadline.isoformat(timespec="seconds")})
         if answer is None:
             if _RUNTIME is not None:
                 _RUNTIME.handoff_timed_out.add(job_id)
             return None
         choice = int(answer)
-        return choice if choice in numbers else None
+        # a number, or Jobber's own id when numbers repeat among the candidates (flows pick by id first)
+        ids = [c.invoice_id for c in candidates if c.invoice_id is not None]
+        return choice if choice in numbers or choice in ids else None
 
 
 # --- the person's side ----------------------------------------------------------------------
@@ -218,8 +236,16 @@ def submit_code(client: "DBOSClient", settings: "Settings", job_id: str, code: s
 
 
 def submit_choice(client: "DBOSClient", job_id: str, invoice: int) -> None:
+    """`invoice`: a candidate's number, or its Jobber id (the only way to name one of two invoices
+    that carry the same number: Jobber's numbers need not be unique)."""
     q = _question(client, job_id, "confirm")
-    numbers = [c["invoice"] for c in q.get("candidates", [])]
-    if invoice not in numbers:
-        raise HandoffError(f"invoice {invoice} is not one of the candidates {numbers}", job=job_id)
+    candidates = q.get("candidates", [])
+    numbers = [c["invoice"] for c in candidates]
+    ids = [c.get("invoice_id") for c in candidates if c.get("invoice_id") is not None]
+    if invoice not in ids:
+        if invoice not in numbers:
+            raise HandoffError(f"invoice {invoice} is not one of the candidates {numbers}", job=job_id)
+        if numbers.count(invoice) > 1:
+            raise HandoffError(f"{numbers.count(invoice)} candidates are numbered {invoice}: give the Jobber id of "
+                               f"the one to use (one of {ids})", job=job_id)
     client.send(q["to"], invoice, q["topic"])

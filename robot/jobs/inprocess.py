@@ -55,7 +55,8 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
     from robot.twofactor import PromptCodeProvider
 
     worker = Worker(settings, executor_id=dbos_app.cli_executor_id(), schedules=False,
-                    code_fallback=PromptCodeProvider(), recover_dead=False)
+                    code_fallback=PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds),
+                    recover_dead=False)
     await worker.start()
     try:
         client = await asyncio.to_thread(dbos_app.client, settings)

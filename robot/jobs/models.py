@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
 from robot.money import Money, PositiveMoney
+from robot.outcomes import Outcome
 
 #: Jobber's invoice and quote numbers are GraphQL `Int`s (32-bit signed): a larger number can name
 #: no document, and a 30-digit one must not reach the job store or a page's search box.
@@ -165,26 +165,10 @@ def parse_job(data: dict[str, Any]) -> Any:
 # --- results -------------------------------------------------------------------------
 
 
-class Outcome(str, Enum):
-    succeeded = "succeeded"                  # money moved (or refund/void done) and recorded, verified
-    pending = "pending"                      # ACH debit accepted, recorded, awaiting settlement
-    dry_run = "dry_run"                      # every check passed; nothing moved, nothing recorded
-    refused = "refused"                      # a rule stopped it before money moved (Draft, amount, ...)
-    declined = "declined"                    # the gateway/terminal declined; nothing recorded
-    cancelled = "cancelled"                  # customer cancelled at the terminal / job cancelled
-    timed_out = "timed_out"                  # terminal timeout
-    unavailable = "unavailable"              # terminal offline/busy, gateway down
-    needs_confirmation = "needs_confirmation"  # a person must pick the invoice
-    needs_2fa = "needs_2fa"                  # a 2FA code is needed from a person
-    access_failed = "access_failed"          # bad credentials, locked out
-    recorded_with_mismatch = "recorded_with_mismatch"
-    reversed = "reversed"                    # ACH returned: Jobber payment reversed and flagged
-    failed = "failed"                        # anything else (selector drift, unexpected page)
-
-
 class Candidate(BaseModel):
     invoice: int
     invoice_id: int | None = None      # Jobber's own id: numbers need not be unique
+    client: str | None = None          # whose invoice it is (duplicate numbers can belong to two clients)
     issued_date: date | None = None
     due_date: date | None = None
     total: Money

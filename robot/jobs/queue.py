@@ -24,7 +24,7 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from robot.errors import RobotError
+from robot.errors import JobConflict
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -36,25 +36,30 @@ WORKFLOW = "jobber.job"
 POLL_SECONDS = 0.5
 
 
-class JobConflict(RobotError):
-    """The idempotency key was used before for a different job."""
-
-    code = "idempotency_conflict"
-
 
 def _limits(settings: "Settings") -> dict[str, Any]:
     return {"global_concurrency": settings.queue_concurrency, "partition_concurrency": 1,
             "polling_interval_sec": POLL_SECONDS}
 
 
+#: webhook deliveries (robot/webhooks/delivery.py): any worker sends them, a few at once
+WEBHOOK_LIMITS: dict[str, Any] = {"global_concurrency": 8, "polling_interval_sec": POLL_SECONDS}
+
+
 async def register(settings: "Settings") -> None:
     from dbos import DBOS
 
+    from robot.webhooks.events import WEBHOOK_QUEUE
+
     await DBOS.register_queue_async(QUEUE, on_conflict="always_update", **_limits(settings))
+    await DBOS.register_queue_async(WEBHOOK_QUEUE, on_conflict="always_update", **WEBHOOK_LIMITS)
 
 
 def register_with_client(client: "DBOSClient", settings: "Settings") -> None:
+    from robot.webhooks.events import WEBHOOK_QUEUE
+
     client.register_queue(QUEUE, on_conflict="always_update", **_limits(settings))
+    client.register_queue(WEBHOOK_QUEUE, on_conflict="always_update", **WEBHOOK_LIMITS)
 
 
 def new_job_id() -> str:

@@ -1,6 +1,6 @@
 """The robot's own small tables inside the job store (DBOS's system database).
 
-DBOS owns its schema; the robot keeps two tables of its own beside it, in the same database so
+DBOS owns its schema; the robot keeps small tables of its own beside it, in the same database so
 every process that reaches the queue reaches them too (one SQLite file, or one Postgres database
 shared by every worker on every machine):
 
@@ -10,6 +10,8 @@ shared by every worker on every machine):
   seconds: a burst of jobs would otherwise be taken in an arbitrary order).
 - `jobber_robot_executors`: one lease row per executor (worker id), refreshed by the live worker;
   an expired lease marks a dead executor whose PENDING jobs a live worker hands to DBOS's recovery.
+- `jobber_robot_health`: each merchant's access results (the latest job's sign-in, doctor runs),
+  read by `merchants list` and the dashboard (robot/health.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,19 @@ executors = sa.Table(
     sa.Column("started_at_ms", sa.BigInteger, nullable=False),
     sa.Column("heartbeat_at_ms", sa.BigInteger, nullable=False),
     sa.Column("lease_ms", sa.BigInteger, nullable=False),
+)
+
+health = sa.Table(
+    "jobber_robot_health", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("merchant", sa.String(63), nullable=False, index=True),
+    sa.Column("at_ms", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("result", sa.String(64), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("next_action", sa.Text, nullable=False),
+    sa.Column("ref", sa.String(255), nullable=True),
 )
 
 _engines: dict[str, sa.Engine] = {}

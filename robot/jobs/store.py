@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from robot.errors import InputError, RobotError
+from robot.errors import InputError, JobNotFound, RobotError
 from robot.jobs.flags import all_flags, flags_of
 from robot.jobs.models import JobResult
 from robot.jobs.queue import QUEUE, WORKFLOW
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 JobStatus = Literal["queued", "running", "waiting_for_2fa", "waiting_for_confirmation", "finished", "failed",
                    "cancelled"]
 STATUSES: tuple[str, ...] = get_args(JobStatus)
+
+#: outcomes of a finished job that count as a failure (the robot could not do the job)
+FAILED_OUTCOMES = {"failed", "access_failed", "recorded_with_mismatch"}
 
 _NO_MONEY_MOVED = {"needs_2fa", "needs_confirmation", "access_failed", "unavailable", "refused",
                    "declined", "cancelled", "timed_out", "dry_run"}
@@ -54,11 +58,20 @@ class JobView(BaseModel):
                              "ach_returned R01 (...) — Jobber payment reversed by job ...")
     error: str | None = None
     executor: str | None = None
+    invoice: int | None = None              # the invoice it is for (as asked, or as found)
+    amount: Decimal | None = None           # what it moved (or was asked to move)
     result: JobResult | None = None
 
+    @property
+    def failed(self) -> bool:
+        """The job failed: its workflow raised, or it finished with a failure outcome (what
+        `jobs list --status failed` lists)."""
+        return self.status == "failed" or (self.status == "finished" and self.outcome in FAILED_OUTCOMES)
 
-class JobNotFound(RobotError):
-    code = "job_not_found"
+    @property
+    def needs_person(self) -> bool:
+        return self.status in ("waiting_for_2fa", "waiting_for_confirmation")
+
 
 
 def _dt(ms: int | None) -> datetime | None:
@@ -97,7 +110,13 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True, flags: list[str]
         flags=flags if flags is not None else flags_of(client, st.workflow_id),
         error=(f"{type(st.error).__name__}: {redact_text(str(st.error))}" if st.error is not None else None),
     )
+    job = st.input["args"][0] if isinstance(st.input, dict) and st.input.get("args") else None
+    v.invoice = getattr(job, "invoice", None)
+    v.amount = getattr(job, "amount", None)
     if result is not None:
+        v.invoice = getattr(result, "invoice", None) or v.invoice
+        moved = getattr(result, "amount_captured", None)
+        v.amount = moved if moved is not None else (getattr(result, "amount_requested", None) or v.amount)
         v.result = result
         v.outcome = result.outcome.value
         v.message = result.message
@@ -109,7 +128,7 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True, flags: list[str]
         v.steps = [StepView(name=s["function_name"], started_at=_dt(s["started_at_epoch_ms"]),
                             finished_at=_dt(s["completed_at_epoch_ms"]),
                             error=type(s["error"]).__name__ if s["error"] is not None else None)
-                   for s in steps if not s["function_name"].startswith("DBOS.")]
+                   for s in steps if not s["function_name"].startswith(("DBOS.", "jobber."))]
     return v
 
 
@@ -125,25 +144,50 @@ def get_job(client: "DBOSClient", job_id: str) -> JobView:
 
 
 def list_jobs(client: "DBOSClient", *, status: str | None = None, merchant: str | None = None,
-              limit: int = 50) -> list[JobView]:
+              limit: int = 50, outcome: str | None = None, needs_person: bool = False) -> list[JobView]:
+    """Newest first. `status="failed"` also lists the jobs that finished with a failure outcome
+    (FAILED_OUTCOMES); `needs_person`: the jobs waiting for a 2FA code or an invoice choice."""
+    from robot.outcomes import Outcome
+
     if status is not None and status not in STATUSES:
         raise InputError("status", f"one of {', '.join(STATUSES)}")
+    if outcome is not None and outcome not in {o.value for o in Outcome}:
+        raise InputError("outcome", f"one of {', '.join(o.value for o in Outcome)}")
     if limit < 1:
         raise InputError("limit", "at least 1")
+    filtered = bool(status or merchant or outcome or needs_person)
     # (attribute filters are Postgres-only in DBOS: merchant and status are filtered here)
-    rows = client.list_workflows(name=WORKFLOW, sort_desc=True, limit=None if (status or merchant) else limit)
+    rows = client.list_workflows(name=WORKFLOW, sort_desc=True, limit=None if filtered else limit,
+                                 status=["PENDING"] if needs_person else None)
     flagged = all_flags(client)
     out = []
     for st in rows:
         if merchant and (st.attributes or {}).get("merchant") != merchant:
             continue
         v = view(client, st, detail=False, flags=flagged.get(st.workflow_id, []))
-        if status and v.status != status:
+        if status == "failed" and not v.failed:
+            continue
+        if status and status != "failed" and v.status != status:
+            continue
+        if outcome and v.outcome != outcome:
+            continue
+        if needs_person and not v.needs_person:
             continue
         out.append(v)
         if len(out) >= limit:
             break
     return out
+
+
+def deadline_of(v: JobView) -> datetime | None:
+    """When a waiting job stops waiting for its person (the handoff's deadline)."""
+    raw = (v.waiting_for or {}).get("deadline")
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def cancel(client: "DBOSClient", job_id: str) -> JobView:
@@ -157,7 +201,13 @@ def cancel(client: "DBOSClient", job_id: str) -> JobView:
     if question:
         # a job waiting for a person: wake its wait so it stops now, not at the handoff timeout
         client.send(question["to"], CANCELLED, question["topic"])
-    return get_job(client, job_id)
+    after = get_job(client, job_id)
+    from robot.jobs.resource import resource
+    from robot.webhooks.events import publish_with_client
+
+    # the final state's webhook (robot/webhooks): the cancelling process captures it
+    publish_with_client(client, "job.cancelled", job_id, resource(after).model_dump(mode="json"))
+    return after
 
 
 def retry(client: "DBOSClient", job_id: str) -> str:
@@ -196,4 +246,8 @@ def retry(client: "DBOSClient", job_id: str) -> str:
     while f"{job_id}-r{n}" in existing:
         n += 1
     new_id, _ = enqueue(job, client=client, job_id=f"{job_id}-r{n}")
+    from robot.jobs.links import link
+    from robot.jobs.queue import store_url
+
+    link(store_url(client), new_id, job_id)  # retry_of / retried_as (robot/jobs/links.py)
     return new_id

@@ -115,11 +115,22 @@ class DurableSteps:
         return await DBOS.run_step_async({"name": name}, stage)
 
 
+async def _record_health(settings: "Settings", result: JobResult) -> None:
+    """The merchant's latest access result (`merchants list`, the dashboard): did this job get in?"""
+    from robot import health
+
+    entry = health.from_job(result)
+    if entry is not None:
+        await asyncio.to_thread(health.record, settings, entry)
+
+
 @DBOS.workflow(name=WORKFLOW)
 async def job_workflow(job: Any) -> JobResult:
     from flows.service import run_job
     from robot.jobs.fence import WorkflowFence
+    from robot.errors import JobFenced
     from robot.jobs.handoff import QueueConfirmer
+    from robot.webhooks.events import job_snapshot, publish_in_workflow
 
     job_id = DBOS.workflow_id
     assert job_id is not None
@@ -127,11 +138,21 @@ async def job_workflow(job: Any) -> JobResult:
     rt.started(job_id)
     try:
         await DBOS.set_event_async("status", "running")
-        result: JobResult = await run_job(
-            job, job_id=job_id, settings=rt.settings, pool=rt.pool, runner=DurableSteps(),
-            confirmer=QueueConfirmer(rt.settings), vault=rt.vault,
-            fence=WorkflowFence.here(job_id),  # no write into Jobber once this run lost the job
-        )
+        try:
+            result: JobResult = await run_job(
+                job, job_id=job_id, settings=rt.settings, pool=rt.pool, runner=DurableSteps(),
+                confirmer=QueueConfirmer(rt.settings), vault=rt.vault,
+                fence=WorkflowFence.here(job_id),  # no write into Jobber once this run lost the job
+            )
+        except JobFenced:
+            raise  # the job's owner tells the outcome, not this run
+        except Exception as exc:
+            from robot.logging import redact_text
+
+            error = f"{type(exc).__name__}: {redact_text(str(exc))}"
+            await publish_in_workflow("job.failed", job_id, lambda url: job_snapshot(
+                job_id, "failed", job=job, error=error, store_url=url))
+            raise
         if job_id in rt.handoff_timed_out and result.outcome in (Outcome.needs_2fa, Outcome.needs_confirmation):
             what = "verification code" if result.outcome is Outcome.needs_2fa else "invoice choice"
             result = result.model_copy(update={"message": (
@@ -139,6 +160,10 @@ async def job_workflow(job: Any) -> JobResult:
                 f"(`jobber-robot handoff {job_id} ...` or POST /jobs/{job_id}/handoff); "
                 f"retry the job when someone can answer. {result.message}").strip()})
         await flags.record(result)
+        await _record_health(rt.settings, result)
+        # the final state's webhook: captured here (checkpointed), delivered by the "webhooks" queue
+        await publish_in_workflow("job.finished", job_id, lambda url: job_snapshot(
+            job_id, "finished", result, job=job, store_url=url))
         await DBOS.set_event_async("status", "done")
         return result
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.jobber_site.server import MockJobber
-from flows.pages.payment import refunded_in
+from flows.pages.details import refunded_in
 
 
 @pytest.mark.slow

@@ -25,7 +25,17 @@ from robot.gateway import (
     gateway_for,
 )
 from robot.gateway.http import HttpGateway
-from tests.plugin_gateway import ACME, CVV_FAIL, DECLINE, EXPIRED, INSUFFICIENT, VISA, VISA_2, make_gateway
+from tests.plugin_gateway import (
+    ACME,
+    CVV_FAIL,
+    DECLINE,
+    EXPIRED,
+    INSUFFICIENT,
+    VISA,
+    VISA_2,
+    CountingTransport,
+    make_gateway,
+)
 from pydantic import SecretStr
 from robot.vault import GatewayCredentials
 
@@ -258,10 +268,12 @@ async def test_list_transactions_by_time_and_reference(gateway: HttpGateway, gat
 
 async def test_bad_credentials_are_refused_and_not_retried(gateway_sandbox: GatewaySandbox) -> None:
     bad = GatewayCredentials(merchant_id="acme", api_key=SecretStr("sk_test_wrong"))
-    async with make_gateway(gateway_sandbox.url, bad) as gw:
+    transport = CountingTransport()
+    async with make_gateway(gateway_sandbox.url, bad, transport=transport) as gw:
         with pytest.raises(GatewayAuthError) as exc:
             await gw.charge_card_on_file("cus_chen", D("1.00"), idempotency_key="x")
-        assert "sk_test_wrong" not in str(exc.value) and not exc.value.transient
+        assert "sk_test_wrong" not in str(exc.value)
+    assert transport.seen == [("POST", "/v1/transactions")]  # refused once, never sent again
     mismatched = GatewayCredentials(merchant_id="bravo", api_key=SecretStr("sk_test_acme"))
     async with make_gateway(gateway_sandbox.url, mismatched) as gw:
         with pytest.raises(GatewayAuthError):

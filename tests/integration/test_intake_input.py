@@ -14,7 +14,7 @@ def test_bad_amount_is_422_naming_amount_and_queues_nothing(intake: Intake) -> N
         for amount in ["1e30", "1" + "0" * 29, "1,0,0", "1e2", "1_0_0", "١٠٠", "1000000.01"]:
             r = http.post("/jobs", json={**CHARGE, "amount": amount})
             assert r.status_code == 422, (amount, r.text)
-            assert [p["field"] for p in r.json()["detail"]] == ["amount"]
+            assert r.json()["error"]["param"] == "amount" and r.json()["error"]["type"] == "invalid_request_error"
             assert amount not in r.text
     assert intake.jobs() == []
 
@@ -44,11 +44,11 @@ def test_card_numbers_are_refused_in_every_text_field_and_never_stored(intake: I
             r = http.post("/jobs", json={k: v for k, v in payload.items() if v is not None},
                           headers={"Idempotency-Key": f"k-{n}"})
             assert r.status_code == 422, (field, r.text)
-            assert field in [p["field"] for p in r.json()["detail"]], (field, r.json())
+            assert r.json()["error"]["param"] == field, (field, r.json())
             assert pan not in r.text and digits not in r.text
         if pan.isascii():  # the idempotency key is free text too (an HTTP header: ASCII only)
             r = http.post("/jobs", json=CHARGE, headers={"Idempotency-Key": f"order {pan}"})
-            assert r.status_code == 422 and r.json()["detail"][0]["field"] == "Idempotency-Key", r.text
+            assert r.status_code == 422 and r.json()["error"]["param"] == "Idempotency-Key", r.text
             assert pan not in r.text
     assert intake.jobs() == [], "nothing was queued"
     stored = intake.store_bytes()
@@ -71,13 +71,13 @@ def test_unknown_merchant_and_out_of_range_ids_are_422_naming_the_field(intake: 
         for payload, field in cases:
             r = http.post("/jobs", json=payload)
             assert r.status_code == 422, (field, r.text)
-            assert [p["field"] for p in r.json()["detail"]] == [field], r.json()
+            assert r.json()["error"]["param"] == field, r.json()
             assert "zulu" not in r.text and str(10**20) not in r.text
         r = http.post("/jobs/job-x/handoff", json={"invoice": 10**30})
-        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "invoice", r.text
+        assert r.status_code == 422 and r.json()["error"]["param"] == "invoice", r.text
         # the merchants the vault knows are still taken, up to the largest number
-        assert http.post("/jobs", json={**CHARGE, "invoice": 2**31 - 1}).status_code == 202
-        assert http.post("/jobs", json={**CHARGE, "merchant": "bravo"}).status_code == 202
+        assert http.post("/jobs", json={**CHARGE, "invoice": 2**31 - 1}, headers={"Idempotency-Key": "a"}).status_code == 202
+        assert http.post("/jobs", json={**CHARGE, "merchant": "bravo"}, headers={"Idempotency-Key": "b"}).status_code == 202
     assert len(intake.jobs()) == 2
 
 
@@ -114,16 +114,19 @@ def test_concurrent_requests_with_one_key_make_one_job_and_the_loser_is_told(int
         bodies = [{**CHARGE, "amount": "10.00"}, {**CHARGE, "amount": "20.00"}]
         got = _race(intake, bodies, f"race-{n}")
         codes = sorted(r.status_code for r in got)
-        assert codes == [202, 409], [(r.status_code, r.text) for r in got]
+        # Stripe: the same key with another body is 400 idempotency_key_reused
+        assert codes == [202, 400], [(r.status_code, r.text) for r in got]
+        loser = next(r for r in got if r.status_code == 400)
+        assert loser.json()["error"]["code"] == "idempotency_key_reused"
         winner = next(i for i, r in enumerate(got) if r.status_code == 202)
-        job_id = got[winner].json()["job_id"]
+        job_id = got[winner].json()["id"]
         [stored] = [w for w in intake.jobs() if w.workflow_id == job_id]
         assert str(stored.input["args"][0].amount) == bodies[winner]["amount"], "the job is the winner's"
-        # the same body twice at once: one created, one replay of the same job
+        # the same body twice at once: one queued, one replay of the first answer (same status, same job)
         same = _race(intake, [{**CHARGE, "amount": "30.00"}] * 2, f"same-{n}")
-        assert sorted(r.status_code for r in same) == [200, 202], [(r.status_code, r.text) for r in same]
-        assert same[0].json()["job_id"] == same[1].json()["job_id"]
-        assert sorted(r.json()["created"] for r in same) == [False, True]
+        assert [r.status_code for r in same] == [202, 202], [(r.status_code, r.text) for r in same]
+        assert same[0].json()["id"] == same[1].json()["id"]
+        assert sorted(r.headers.get("Idempotent-Replayed", "") for r in same) == ["", "true"]
     assert len(intake.jobs()) == 6
 
 
@@ -169,8 +172,9 @@ def test_a_body_over_64_kib_is_413_in_the_error_shape(intake: Intake) -> None:
             f"X-API-Key: {GOOD['X-API-Key']}\r\nContent-Length: 50000000\r\n")
     got = _raw(intake, head, b'{"kind": "charge", ')
     assert got.startswith(b"HTTP/1.1 413"), got[:200]
-    assert json.loads(got.split(b"\r\n\r\n", 1)[1]) == {"detail": [
-        {"field": "body", "rule": "must be at most 65536 bytes"}]}
+    assert json.loads(got.split(b"\r\n\r\n", 1)[1]) == {"error": {
+        "type": "invalid_request_error", "code": "body_too_large", "message": "body: must be at most 65536 bytes",
+        "param": "body"}}
     big = {**CHARGE, "client": "x" * 100, "pad": "y" * 70_000}
 
     def chunks() -> object:  # no Content-Length: the limit counts what arrives
@@ -179,7 +183,7 @@ def test_a_body_over_64_kib_is_413_in_the_error_shape(intake: Intake) -> None:
             yield data[i:i + 8192]
 
     r = httpx.post(intake.url + "/jobs", content=chunks(), headers={**GOOD, "Content-Type": "application/json"})
-    assert r.status_code == 413 and r.json()["detail"][0]["field"] == "body", r.text
+    assert r.status_code == 413 and r.json()["error"]["param"] == "body", r.text
     # a job just under the limit is still taken
-    assert httpx.post(intake.url + "/jobs", json=CHARGE, headers=GOOD).status_code == 202
+    assert httpx.post(intake.url + "/jobs", json=CHARGE, headers={**GOOD, "Idempotency-Key": "k"}).status_code == 202
     assert len(intake.jobs()) == 1

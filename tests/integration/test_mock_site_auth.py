@@ -467,3 +467,21 @@ def test_sign_in_helper_names_the_accounts_when_none_is_given(jobber: MockJobber
 def test_one_account_login_is_not_switchable(jobber_api: httpx.Client) -> None:
     account = gql(jobber_api, "CurrentAccount", ACCOUNT_QUERY)["data"]["account"]
     assert account == {"name": "Acme Lawn Care", "switchable": False, "newLogin": True}
+
+
+def test_expire_devices_makes_the_next_sign_in_ask_for_a_code_again(jobber: MockJobber) -> None:
+    with closing(sign_in(jobber, remember_device=True)) as c:
+        jobber.admin.faults(force_logout=True, expire_devices=True)
+        r = _password(c, _login_page(c))  # the cookie is still there; Jobber no longer honours it
+        assert r.status_code == 302 and "/u/mfa-otp-challenge" in r.headers["location"]
+
+
+def test_the_date_header_is_the_mock_clock(jobber: MockJobber) -> None:
+    from email.utils import parsedate_to_datetime
+
+    jobber.admin.clock(advance_seconds=3600)
+    with jobber.client() as c:
+        for resp in (c.get("/login"), follow(c, c.get("/login"))):
+            dates = resp.headers.get_list("date")
+            assert len(dates) == 1  # uvicorn's own Date is off
+            assert abs((parsedate_to_datetime(dates[0]) - mock_now(jobber)).total_seconds()) < 5

@@ -13,13 +13,12 @@ import pytest_asyncio
 
 from fixtures.jobber_site.server import MockJobber
 from flows.pages.client import ClientPage
-from flows.pages.collect_payment import PaymentRejected
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
 from flows.pages.quote import QuotePage
-from flows.pages.quotes import QuoteNotFound, QuotesPage
+from flows.pages.quotes import QuotesPage
 from flows.pages.tab import JobberTab
-from robot.errors import InputError, InvoiceInDraft
+from robot.errors import InputError, InvoiceInDraft, PaymentRejected, QuoteNotFound
 from tests.plugin_mock_jobber import DEMO_EMAIL, PAGE_EMAIL, PAGE_PASSWORD, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

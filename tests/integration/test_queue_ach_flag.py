@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from flows.pages.payment import details_match, refunded_in
+from flows.pages.details import details_match, refunded_in
 from tests.integration.test_queue_intake import _wait_http
 from tests.plugin_gateway import ACCOUNT, ROUTING, creds_for, make_gateway
 from tests.reliability.queue_env import API_KEY, free_port, make_env, reset_world

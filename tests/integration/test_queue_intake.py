@@ -1,7 +1,7 @@
 """HTTP intake over real HTTP (`jobber-robot serve` on a free port) with a real worker process.
 
-Bad payloads are 422 naming the field and enqueue nothing; a wrong API key is 401; a replayed
-Idempotency-Key returns the same job; GET /jobs/{id} shows status and result; the OpenAPI schema
+Bad payloads are 422 naming the field (`error.param`) and enqueue nothing; a wrong API key is 401; a
+replayed Idempotency-Key returns the same job (`Idempotent-Replayed: true`); GET /jobs/{id} shows status and result; the OpenAPI schema
 is published. Afterwards the job store holds no card number (tokens only).
 """
 
@@ -74,26 +74,26 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
             for payload, field in cases:
                 r = http.post("/jobs", json=payload, headers={**good, "Idempotency-Key": f"bad-{field}"})
                 assert r.status_code == 422, (field, r.text)
-                fields = [p["field"] for p in r.json()["detail"]]
-                assert any(f == field or f.startswith(field) for f in fields), (field, r.json())
+                param = r.json()["error"]["param"]
+                assert param == field or param.startswith(field), (field, r.json())
                 assert VISA not in r.text
             assert _job_count(env) == 0, "a refused payload must not be enqueued"
             # a bad job-list query: 422 naming the parameter (the CLI: exit 2), not a silent empty list
             for params, field in (({"status": "done"}, "status"), ({"limit": 0}, "limit")):
                 r = http.get("/jobs", params=params, headers=good)
-                assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+                assert r.status_code == 422 and r.json()["error"]["param"] == field, r.text
             bad_list = env.run_cli("jobs", "list", "--status", "done")
             assert bad_list.returncode == 2 and "--status: one of queued" in bad_list.stderr, bad_list.stderr
 
             # enqueue with an idempotency key; replay → the same job, nothing new
             r1 = http.post("/jobs", json=CHARGE_1042, headers={**good, "Idempotency-Key": "pos-order-77"})
             assert r1.status_code == 202, r1.text
-            job_id = r1.json()["job_id"]
+            job_id = r1.json()["id"]
             r2 = http.post("/jobs", json=CHARGE_1042, headers={**good, "Idempotency-Key": "pos-order-77"})
-            assert r2.status_code == 200 and r2.json()["job_id"] == job_id and r2.json()["created"] is False
+            assert r2.status_code == 202 and r2.json()["id"] == job_id and r2.headers["Idempotent-Replayed"] == "true"
             r3 = http.post("/jobs", json={**CHARGE_1042, "amount": "10.00"},
                            headers={**good, "Idempotency-Key": "pos-order-77"})
-            assert r3.status_code == 409
+            assert r3.status_code == 400 and r3.json()["error"]["code"] == "idempotency_key_reused"
             assert _job_count(env) == 1
 
             st = http.get(f"/jobs/{job_id}", headers=good).json()
@@ -102,7 +102,7 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
             # a handoff to a job that waits for nothing is refused
             assert http.post(f"/jobs/{job_id}/handoff", json={"code": "123456"}, headers=good).status_code == 409
             bad = http.post(f"/jobs/{job_id}/handoff", json={"code": "12ab"}, headers=good)
-            assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "code"
+            assert bad.status_code == 422 and bad.json()["error"]["param"] == "code"
             assert http.post(f"/jobs/{job_id}/handoff", json={}, headers=good).status_code == 422
 
             # a keyed card, tokenized at intake: only the token is queued
@@ -123,7 +123,7 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
             keyed = {"kind": "charge", "merchant": "acme", "invoice": 1050, "tender": {"type": "card_token", "token": token}}
             r4 = http.post("/jobs", json=keyed, headers={**good, "Idempotency-Key": "pos-order-78"})
             assert r4.status_code == 202
-            keyed_id = r4.json()["job_id"]
+            keyed_id = r4.json()["id"]
 
             # a worker runs both; GET shows the result
             worker = env.worker("w1")
@@ -132,16 +132,16 @@ def test_http_intake(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> No
                 body = http.get(f"/jobs/{jid}", headers=good).json()
                 assert body["status"] == "finished", body
                 assert body["outcome"] == "succeeded", body["message"]
-                assert body["result"]["gateway_transaction_id"]
+                assert body["result"]["transaction_id"]
                 assert [s["name"] for s in body["steps"]] == ["verify", "gateway", "record", "verify_after"]
             assert http.get(f"/jobs/{job_id}", headers=good).json()["result"]["amount_captured"] == "150.00"
-            listed = http.get("/jobs", headers=good, params={"merchant": "acme"}).json()
-            assert {job_id, keyed_id} <= {j["job_id"] for j in listed}
+            listed = http.get("/jobs", headers=good, params={"merchant": "acme"}).json()["data"]
+            assert {job_id, keyed_id} <= {j["id"] for j in listed}
 
             # a 2FA code handed over through POST /jobs/{id}/handoff
             sms_job = {"kind": "charge", "merchant": "bravo", "invoice": 2001,
                        "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}}
-            sms_id = http.post("/jobs", json=sms_job, headers={**good, "Idempotency-Key": "pos-order-79"}).json()["job_id"]
+            sms_id = http.post("/jobs", json=sms_job, headers={**good, "Idempotency-Key": "pos-order-79"}).json()["id"]
             env.wait_job(sms_id, lambda v: v.status == "waiting_for_2fa", timeout=180, watch=[worker])
             assert http.get(f"/jobs/{sms_id}", headers=good).json()["waiting_for"]["kind"] == "2fa"
             code = [m for m in mock_jobber.admin.outbox() if m["channel"] == "sms"][-1]["code"]

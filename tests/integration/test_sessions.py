@@ -103,3 +103,11 @@ async def test_idle_contexts_close_and_crashed_browser_relaunches(world: World) 
             assert sess.page.url.startswith(world.site.url)
         assert pool.launches == 2
     assert world.state()["logins"] == 1
+
+
+async def test_closing_the_pool_is_not_reported_as_a_lost_browser(world: World,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A one-shot command closes its browser at the end: that is no "browser disconnected" news."""
+    async with world.pool() as pool, pool.job("acme", "one"):
+        pass
+    assert "browser disconnected" not in caplog.text

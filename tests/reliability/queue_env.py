@@ -192,8 +192,30 @@ def postgres_database(prefix: str = "jr_test") -> Iterator[str]:
     try:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
+        dump_for_secrets_scan(name)
         with psycopg.connect(PG_ADMIN, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def dump_for_secrets_scan(name: str) -> None:
+    """Every row of every table of the database, written under the run's scan root before the
+    database is dropped, so the secrets scan after the run reads the job store too
+    (tests/plugin_secrets.py). Cells are written as they are stored: DBOS's serialized inputs and
+    outputs (base64) are decoded by the scan."""
+    import psycopg
+
+    root = os.environ.get("JOBBER_TEST_SCAN_ROOT")
+    if not root:
+        return
+    out = Path(root) / "postgres" / f"{name}.rows"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as c, open(out, "wb") as f:
+        tables = c.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+                           "AND table_schema NOT IN ('pg_catalog', 'information_schema')").fetchall()
+        for schema, table in tables:
+            f.write(f"## {schema}.{table}\n".encode())
+            for row in c.execute(f'SELECT * FROM "{schema}"."{table}"'):
+                f.write(b"\t".join(cell if isinstance(cell, bytes) else str(cell).encode() for cell in row) + b"\n")
 
 
 def reset_world(site: Any, sandbox: Any, scenario: Any = "demo", gateway_scenario: Any = "demo") -> None:

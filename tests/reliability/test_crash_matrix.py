@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from flows.pages.payment import refunded_in
+from flows.pages.details import refunded_in
 from flows.registry import stages
 from tests.reliability.queue_env import make_env, postgres_database, reset_world
 

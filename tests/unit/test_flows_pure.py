@@ -8,9 +8,11 @@ from typing import get_args
 
 import pytest
 
-from flows.common import check_amount, details_text, invoice_of, job_of
+from flows.invoice_stages import check_amount
+from flows.pages.details import details_text
 from flows.reconcile import GwTxn, JbPayment, compare
 from flows.registry import FLOWS, stages
+from flows.tender import invoice_of, job_of
 from robot.errors import AmountMismatch
 from robot.jobs.models import Job
 
@@ -26,7 +28,7 @@ def test_every_job_kind_has_a_flow_with_ordered_stages() -> None:
 
 
 def test_details_match_is_the_whole_transaction_id() -> None:
-    from flows.pages.payment import details_match
+    from flows.pages.details import details_match
 
     details = details_text("txn_12", "Visa •••• 1111", "j-9")
     assert details_match(details, "txn_12") and details_match(details.upper(), "txn_12")
@@ -72,7 +74,7 @@ def test_reconcile_categories() -> None:
 
 def test_failure_message_never_carries_a_secret() -> None:
     """An unexpected error quoting a password or a card number ends in a JobResult without it."""
-    from flows.common import Draft
+    from flows.draft import Draft
     from flows.service import failure_result
     from robot.logging import register_secret
 

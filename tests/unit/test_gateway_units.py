@@ -72,7 +72,6 @@ def _resp(status: int, body: dict) -> httpx.Response:
 def test_error_mapping(status: int, code: str, extra: dict, cls: type) -> None:
     err = error_from_response(_resp(status, {"error": {"code": code, "message": "m", **extra}}))
     assert type(err) is cls and isinstance(err, RobotError)
-    assert err.transient == (cls is GatewayUnavailable)
     if cls is Declined:
         assert err.reason == "insufficient_funds" and err.transaction_id == "txn_1"  # type: ignore[attr-defined]
     if cls is InvalidRequest:

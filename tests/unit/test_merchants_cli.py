@@ -93,3 +93,29 @@ def test_remove_drops_the_merchant(cli) -> None:  # type: ignore[no-untyped-def]
     assert not _vault().has("acme")
     missing = cli("show", "acme")
     assert missing.exit_code != 0 and "acme" in missing.output
+
+
+def test_list_shows_each_merchants_last_access_result_when_and_the_next_action(cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from robot import health
+
+    assert cli("add", "acme", "--email", "owner@acme.test", "--stdin", input=f"{PASSWORD}\n").exit_code == 0
+    assert cli("add", "bravo", "--email", "sms@bravo.test", "--stdin", input=f"{PASSWORD}\n").exit_code == 0
+    get_settings.cache_clear()
+    settings = get_settings()
+    health.record(settings, health.HealthRecord(
+        merchant="acme", source="doctor", ok=False, result="merchant_must_act", at=datetime.now(UTC) - timedelta(minutes=3),
+        message="Password accepted: Jobber refused it", next_action="jobber-robot merchants update acme --password"))
+    r = cli("list", "--json")
+    assert r.exit_code == 0, r.output
+    docs = {d["merchant"]: d for d in json.loads(r.output)}
+    assert docs["acme"]["health"]["result"] == "merchant_must_act" and docs["acme"]["health"]["source"] == "doctor"
+    assert docs["bravo"]["health"] is None
+    assert PASSWORD not in r.output
+    table = CliRunner().invoke(app, ["merchants", "list"], env={"COLUMNS": "80"}).output
+    flat = " ".join(table.split())  # cells wrap between words
+    assert "✘ merchant" in flat and "3 min ago" in flat and "update acme" in flat and "owner@acme.test" in flat
+    assert "not checked" in flat and "doctor bravo" in flat
+    assert max(len(line) for line in table.splitlines()) <= 80

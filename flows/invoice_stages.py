@@ -1,138 +1,41 @@
-"""Stages every payment flow shares: verify the invoice, record in Jobber, read it back.
+"""The invoice stages every invoice payment flow shares: find the invoice, verify it takes the
+payment, record the payment in Jobber, read it back.
 
-Each stage function here is meant to run inside `ctx.step(name, fn)`: it is idempotent
-(look-before-write in Jobber) and returns a picklable pydantic model.
+Each stage function here runs inside `ctx.step(name, fn)`: it is idempotent (look-before-write
+in Jobber) and returns a picklable pydantic model.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from flows.draft import Draft
+from flows.pages.details import details_match
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
-from flows.pages.payment import details_match
 from flows.pages.places import current_app_page
-from robot.errors import AmountMismatch, FlowRefused, InvoiceInDraft, InvoiceNotFound
-from robot.jobs.models import Candidate, JobResult, Outcome, StepTiming
+from flows.tender import EarlierCharge, earlier_charge
+from robot.errors import (
+    AmountMismatch,
+    ClientMismatch,
+    InvoiceInDraft,
+    InvoiceNotFound,
+    InvoiceNotOpen,
+    NeedsConfirmation,
+)
+from robot.faultpoints import crash_point
+from robot.jobs.models import Candidate, JobResult, Outcome
 from robot.money import CENT, Money, fmt
 
 if TYPE_CHECKING:
     from flows.pages.tab import JobberTab
-
     from flows.runtime import FlowContext
 
 OPEN_STATUSES = ("awaiting_payment", "past_due")
-SEP = " · "
-
-
-# --- refusals the flows add to robot.errors ---------------------------------------------
-
-
-class ClientMismatch(FlowRefused):
-    code = "client_mismatch"
-
-
-class InvoiceNotOpen(FlowRefused):
-    code = "invoice_not_open"
-
-
-class NothingToRefund(FlowRefused):
-    code = "not_refundable"
-
-
-class NotVoidable(FlowRefused):
-    code = "not_voidable"
-
-
-class QuoteNotApproved(FlowRefused):
-    code = "quote_not_approved"
-
-
-class PaymentNotFound(FlowRefused):
-    code = "payment_not_found"
-
-
-class NeedsConfirmation(FlowRefused):
-    """The job names a client with several open invoices: a person must pick one."""
-
-    code = "needs_confirmation"
-
-    def __init__(self, message: str, candidates: list[Candidate]) -> None:
-        super().__init__(message)
-        self.candidates = candidates
-
-
-# --- the page held for the whole job -------------------------------------------------------
-
-
-class HeldJobber:
-    """JobberAccess that opens the merchant's session once per job and hands out the same page.
-
-    The session pool's context (its lock, trace chunk and evidence on failure) stays open until
-    `aclose()`, so an exception that leaves the job through `aclose(exc)` gets its evidence saved.
-    `release()` gives the session back early (before waiting on a person).
-    """
-
-    def __init__(self, access: Any) -> None:
-        self.access = access
-        self._stack: AsyncExitStack | None = None
-        self._tab: "JobberTab | None" = None
-        self.invoice_ids: dict[int, int] = {}  # invoice number → Jobber id, learned during this job
-
-    def page(self) -> AbstractAsyncContextManager["JobberTab"]:
-        return self._held()
-
-    @asynccontextmanager
-    async def _held(self) -> AsyncIterator["JobberTab"]:
-        if self._tab is None or self._tab.page.is_closed():
-            if self._stack is not None:
-                await self.release()
-            stack = AsyncExitStack()
-            tab = await stack.enter_async_context(self.access.page())
-            self._stack, self._tab = stack, tab
-        yield self._tab
-
-    async def release(self, exc: BaseException | None = None) -> None:
-        stack, self._stack, self._tab = self._stack, None, None
-        if stack is None:
-            return
-        if exc is None:
-            await stack.aclose()
-        else:
-            await stack.__aexit__(type(exc), exc, exc.__traceback__)
-
-
-# --- results ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Draft:
-    """What a flow knows so far; the service turns it into a JobResult, also on failure."""
-
-    job_id: str
-    kind: str
-    merchant: str
-    fields: dict[str, Any] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
-    money_moved: bool = False
-    recorded: bool = False
-
-    def set(self, **kw: Any) -> None:
-        self.fields.update({k: v for k, v in kw.items() if v is not None})
-
-    def result(self, outcome: Outcome, message: str, *, error_code: str | None = None,
-               steps: list[StepTiming] | None = None, artifacts: list[str] | None = None) -> JobResult:
-        return JobResult(job_id=self.job_id, kind=self.kind, merchant=self.merchant, outcome=outcome,
-                         message=message, error_code=error_code, steps=steps or [],
-                         artifacts=artifacts or [], report=dict(self.report), **self.fields)
 
 
 # --- stage values ------------------------------------------------------------------------------
@@ -163,15 +66,7 @@ class ReadBack(BaseModel):
     payment_found: bool = True
 
 
-# --- text -----------------------------------------------------------------------------------------
-
-
-def details_text(txn_id: str, tender: str, job_id: str, note: str | None = None) -> str:
-    """Details = "<txn id> · <tender> · job <job id>" (+ " · <note>")."""
-    parts = [txn_id, tender, f"job {job_id}"]
-    if note:
-        parts.append(note)
-    return SEP.join(parts)
+# --- rules ----------------------------------------------------------------------------------------
 
 
 def check_amount(amount: Decimal, balance: Decimal | None = None, *, what: str = "the invoice balance") -> None:
@@ -188,11 +83,11 @@ def _same_client(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-# --- verify -------------------------------------------------------------------------------------
+# --- find and verify ----------------------------------------------------------------------------
 
 
 def _candidates(rows: list[Any]) -> list[Candidate]:
-    return [Candidate(invoice=r.number, invoice_id=r.id, due_date=r.due_date, total=r.total, balance=r.balance,
+    return [Candidate(invoice=r.number, invoice_id=r.id, client=r.client, due_date=r.due_date, total=r.total, balance=r.balance,
                       status=r.status_label or r.status) for r in rows]
 
 
@@ -254,25 +149,6 @@ async def open_invoice(ctx: "FlowContext", tab: "JobberTab", number: int, invoic
     return inv
 
 
-class EarlierCharge(BaseModel):
-    """Money this job already moved at the gateway (found by its reference): the job runs again."""
-
-    txn_id: str
-    amount: Money
-    invoice: int | None = None
-    invoice_id: int | None = None
-
-
-async def earlier_charge(ctx: "FlowContext") -> EarlierCharge | None:
-    """The money this job's "gateway" stage already moved, if it did (a decline moved nothing)."""
-    txn = await ctx.gateway.find_by_reference(ctx.key("gateway"))
-    if txn is None or txn.status.value == "declined":
-        return None
-    moved = txn.amount if txn.kind.value == "ach_debit" else txn.captured
-    return EarlierCharge(txn_id=txn.id, amount=moved, invoice=invoice_of(txn.description),
-                         invoice_id=invoice_id_of(txn.description))
-
-
 async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None, amount: Decimal | None,
                          invoice_id: int | None = None, need_collect: bool = True,
                          earlier: EarlierCharge | None = None) -> Target:
@@ -302,7 +178,7 @@ async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None,
             raise InvoiceNotOpen(f"invoice #{number} is {view.status_label} (balance {fmt(view.balance)}): "
                                  "it takes no payment")
         if need_collect and not view.can_collect_payment:
-            await inv._el("collect_payment")  # raises PageDriftError naming the control
+            await inv.require_collect_payment()
     amt = view.balance if amount is None else amount
     if earlier is not None:
         amt = earlier.amount  # moved already: recorded as it is (Jobber refuses more than is owed)
@@ -375,14 +251,12 @@ def _pick(candidates: list[Candidate], answer: int | None) -> Candidate | None:
     return by_number[0] if len(by_number) == 1 else None
 
 
-# --- record ---------------------------------------------------------------------------------------
+# --- record and read back -------------------------------------------------------------------------
 
 
 async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, method: str, amount: Decimal,
                          details: str, date_: date | None = None) -> Recorded:
     """Look for a payment whose Details carry the txn id; record one only when there is none."""
-    from robot.faultpoints import crash_point
-
     async with ctx.jobber.page() as tab:
         # a fresh load: the look before the write reads what Jobber has now
         inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id)
@@ -441,118 +315,3 @@ async def record_and_verify(ctx: "FlowContext", draft: Draft, target: Target, *,
     return draft.result(success, success_message or (
         f"{fmt(amount)} captured and recorded on invoice #{target.invoice}{note}; "
         f"balance {fmt(target.balance)} → {fmt(after.balance)}"))
-
-
-# --- the gateway side ----------------------------------------------------------------------------
-
-_INVOICE_IN_DESC = re.compile(r"invoice #(\d+)")
-_INVOICE_ID_IN_DESC = re.compile(r"invoice #\d+ \(id (\d+)\)")
-_QUOTE_IN_DESC = re.compile(r"quote #(\d+)")
-TXN_IN_DETAILS = re.compile(r"^\s*([A-Za-z]+_[A-Za-z0-9]+)\b")
-
-
-def gateway_description(ctx: "FlowContext", *, invoice: int | None = None, invoice_id: int | None = None,
-                        quote: int | None = None) -> str:
-    """What the gateway keeps with the transaction so refund/void/reconcile find the Jobber side.
-    Jobber's invoice numbers need not be unique: its own id goes along with the number."""
-    if invoice is not None:
-        what = f"Jobber invoice #{invoice}" + (f" (id {invoice_id})" if invoice_id is not None else "")
-    else:
-        what = f"Jobber quote #{quote}"
-    return f"{what} · job {ctx.job_id}"
-
-
-def invoice_of(description: str) -> int | None:
-    m = _INVOICE_IN_DESC.search(description or "")
-    return int(m.group(1)) if m else None
-
-
-def invoice_id_of(description: str) -> int | None:
-    """The Jobber id of the invoice a transaction was for (None for older transactions)."""
-    m = _INVOICE_ID_IN_DESC.search(description or "")
-    return int(m.group(1)) if m else None
-
-
-def quote_of(description: str) -> int | None:
-    m = _QUOTE_IN_DESC.search(description or "")
-    return int(m.group(1)) if m else None
-
-
-def job_of(reference: str | None) -> str | None:
-    """The job id in a gateway reference (our idempotency key "<job id>:<step>")."""
-    if not reference or ":" not in reference:
-        return None
-    return reference.rsplit(":", 1)[0]
-
-
-def tender_label(tender: Any, txn: Any | None = None, *, link_id: str | None = None) -> str:
-    """Details' tender part: "Visa •••• 1111", "Bank •••• 6789", "terminal <id>", "link <id>"."""
-    if link_id is not None:
-        return f"link {link_id}"
-    kind = getattr(tender, "type", None)
-    if kind == "terminal":
-        return f"terminal {tender.terminal_id}"
-    if txn is not None:
-        return str(txn.tender.describe())
-    if kind == "ach_token":
-        return "Bank"
-    return "Card"
-
-
-ACH_PENDING_NOTE = "ACH debit pending settlement"
-
-
-def what_moved(ctx: "FlowContext", tender: Any, txn: Any) -> tuple[str, Decimal, str]:
-    """(tender label, amount moved, Details text) of a gateway money movement. An ACH debit has
-    captured nothing yet (pending): its amount is what moves, and Details say it is pending."""
-    label = tender_label(tender, txn)
-    is_ach = getattr(tender, "type", None) == "ach_token"
-    moved = txn.amount if is_ach else txn.captured
-    return label, moved, details_text(txn.id, label, ctx.job_id, ACH_PENDING_NOTE if is_ach else None)
-
-
-def jobber_method(tender: Any) -> str:
-    return "bank_transfer" if getattr(tender, "type", None) == "ach_token" else "credit_card"
-
-
-async def move_money(ctx: "FlowContext", tender: Any, amount: Decimal, description: str) -> Any:
-    """Stage "gateway": one money movement by the job's tender, keyed by the job (idempotent)."""
-    from robot.faultpoints import crash_point
-
-    gw = ctx.gateway
-    key = ctx.key("gateway")
-    kind = tender.type
-    await ctx.fence()  # a cancelled or taken-over run moves no money (the new owner uses the same key)
-    if kind == "card_on_file":
-        txn = await gw.charge_card_on_file(tender.customer_id, amount, idempotency_key=key,
-                                           payment_method_id=tender.payment_method_id, description=description)
-    elif kind == "card_token":
-        txn = await gw.charge(tender.token, amount, idempotency_key=key, description=description)
-    elif kind == "ach_token":
-        txn = await gw.ach_debit(tender.token, amount, idempotency_key=key, description=description)
-    elif kind == "terminal":
-        request = await gw.terminal_push(tender.terminal_id, amount, idempotency_key=key)
-        txn = await gw.terminal_result(request.id)
-    else:  # pragma: no cover - the job model allows no other tender
-        raise FlowRefused(f"unknown tender {kind!r}")
-    crash_point("gateway:after_call")
-    return txn
-
-
-async def check_tender(ctx: "FlowContext", tender: Any) -> str:
-    """Dry run: read-only checks of the tender at the gateway; returns how it would be charged."""
-    kind = tender.type
-    if kind == "card_on_file":
-        customer = await ctx.gateway.get_customer(tender.customer_id)
-        methods = customer.payment_methods
-        pm = (next((m for m in methods if m.id == tender.payment_method_id), None)
-              if tender.payment_method_id else customer.default_method())
-        if pm is None:
-            raise FlowRefused(f"customer {tender.customer_id} has no saved payment method"
-                              + (f" {tender.payment_method_id}" if tender.payment_method_id else ""))
-        return f"{pm.brand or 'Card'} •••• {pm.last4 or pm.bank_last4} on file for {customer.name}"
-    if kind == "terminal":
-        return f"terminal {tender.terminal_id}"
-    if kind == "ach_token":
-        return "bank account token (ACH debit)"
-    return "card token"
