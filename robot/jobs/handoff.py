@@ -79,6 +79,8 @@ def _in_step() -> bool:
 async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict[str, Any]) -> Any:
     """Publish the question, wait for the answer (None on timeout). Works in workflow code and
     inside a step."""
+    from robot.jobs.workflows import _RUNTIME
+
     job_id = DBOS.workflow_id
     assert job_id is not None
     if _in_step():
@@ -94,15 +96,21 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
         await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
         await _needs_person(job_id, status, question, waiter_id)
+        if _RUNTIME is not None:
+            _RUNTIME.progress(job_id, "handoff", question)
         answer = await handle.get_result()
     else:
         question = {"kind": kind, "to": job_id, "topic": topic, **details}
         await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
         await _needs_person(job_id, status, question, uuid.uuid4().hex[:8])
+        if _RUNTIME is not None:
+            _RUNTIME.progress(job_id, "handoff", question)
         answer = await DBOS.recv_async(topic, timeout_seconds=timeout)
     await DBOS.set_event_async("handoff", None)
     await DBOS.set_event_async("status", "running")
+    if _RUNTIME is not None:
+        _RUNTIME.progress(job_id, "handoff", None)
     if answer == CANCELLED:
         return None
     return answer

@@ -1,0 +1,118 @@
+"""Ctrl-C in a direct payment command: the job is cancelled in the job store (never left
+`running`), one line says so, the exit code is 130, and no asyncio or DBOS noise reaches the
+person. A real `jobber-robot charge` process gets a real SIGINT, sent once its output says the
+job waits (never after a fixed sleep).
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from tests.reliability.queue_env import CLI, RobotEnv, make_env, reset_world
+
+#: real CLI processes: the slow run (CI runs it too)
+pytestmark = pytest.mark.slow
+
+NOISE = ("Traceback", "asyncio", "Asyncio", "Task was destroyed", "WARNING", "warning", "DBOS Error", "Exception")
+
+
+class Lines:
+    """A process's stderr, line by line, as it comes (a reader thread feeds a queue)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.seen: list[str] = []
+        self._q: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._q.put(line)
+        self._q.put(None)
+
+    def wait_for(self, text: str, timeout: float = 120) -> None:
+        while not any(text in line for line in self.seen):
+            line = self._q.get(timeout=timeout)
+            assert line is not None, f"stderr ended before {text!r}:\n{''.join(self.seen)}"
+            self.seen.append(line)
+
+    def rest(self, timeout: float = 60) -> str:
+        while (line := self._q.get(timeout=timeout)) is not None:
+            self.seen.append(line)
+        return "".join(self.seen)
+
+
+def _charge(env: RobotEnv, merchant: str, invoice: int, customer: str) -> tuple[subprocess.Popen[str], Lines]:
+    proc = subprocess.Popen([CLI, "charge", "-m", merchant, "--invoice", str(invoice), "--card-on-file", customer],
+                            env={**env.env, "JOBBER_ROBOT_LOG_LEVEL": "INFO", "COLUMNS": "200"}, cwd=env.tmp,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.procs.append(proc)  # type: ignore[arg-type]
+    assert proc.stderr is not None
+    return proc, Lines(proc.stderr)
+
+
+def _interrupt(proc: subprocess.Popen[str], lines: Lines) -> tuple[int, str, str]:
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=60)
+    assert proc.stdout is not None
+    return code, proc.stdout.read(), lines.rest()
+
+
+def _job_id(stderr: str) -> str:
+    line = next(line for line in stderr.splitlines() if "queued; running it here" in line)
+    return line.split()[1]
+
+
+def _clean(stderr: str, job_id: str) -> None:
+    for noise in NOISE:
+        assert noise not in stderr, stderr
+    [last] = [line for line in stderr.splitlines() if line.startswith("interrupted")]
+    assert last.startswith(f"interrupted: job {job_id} cancelled"), stderr
+    assert f"jobber-robot jobs retry {job_id}" in last
+
+
+def test_ctrl_c_while_the_job_waits_for_a_code_cancels_it(tmp_path: Path, mock_jobber: Any,
+                                                          world_sandbox: Any) -> None:
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=300)
+    try:
+        proc, lines = _charge(env, "bravo", 2001, "cus_rivers")
+        # no terminal: the job waits for the code through the queue and says how to answer it
+        lines.wait_for("waits for a verification code")
+        job_id = _job_id("".join(lines.seen))
+        assert f"jobber-robot handoff {job_id} CODE" in "".join(lines.seen)
+        assert env.job(job_id).status == "waiting_for_2fa"
+        code, stdout, stderr = _interrupt(proc, lines)
+        assert code == 130, stderr
+        _clean(stderr, job_id)
+        assert stdout == ""
+        job = env.job(job_id)
+        assert job.status == "cancelled" and job.waiting_for is None
+        assert mock_jobber.admin.state()["code_posts"] == 0  # nothing was typed for it
+        assert world_sandbox.admin.transactions("bravo") == []
+    finally:
+        env.stop_all()
+
+
+def test_ctrl_c_while_the_job_signs_in_cancels_it_and_moves_no_money(tmp_path: Path, mock_jobber: Any,
+                                                                    world_sandbox: Any) -> None:
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox)
+    try:
+        proc, lines = _charge(env, "acme", 1042, "cus_chen")
+        lines.wait_for("queued; running it here")
+        job_id = _job_id("".join(lines.seen))
+        code, stdout, stderr = _interrupt(proc, lines)
+        assert code == 130, stderr
+        _clean(stderr, job_id)
+        assert env.job(job_id).status == "cancelled"
+        assert world_sandbox.admin.transactions("acme") == []
+        assert mock_jobber.admin.invoice(1042)["payments"] == []
+    finally:
+        env.stop_all()
