@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import typer
@@ -21,12 +22,18 @@ def jobber(
     """Start the mock Jobber site: its identity and app hosts on one port (and the /_mock/ admin API)."""
     from fixtures.jobber_site.hosts import Hosts
     from fixtures.jobber_site.server import serve
+    from robot import serving
 
     hosts = Hosts(domain)
-    typer.echo(f"Mock Jobber app:      http://{hosts.app}:{port}/")
-    typer.echo(f"Mock Jobber sign-in:  http://{hosts.identity}:{port}/")
-    typer.echo(f"Admin API:            http://{host}:{port}/_mock/state")
-    serve(host=host, port=port, data_dir=data_dir, scenario=scenario, domain=domain)
+
+    def addresses(base: str) -> list[str]:
+        bound = base.rsplit(":", 1)[1]  # the port really bound (--port 0: a free one)
+        return [f"Mock Jobber app:      http://{hosts.app}:{bound}/",
+                f"Mock Jobber sign-in:  http://{hosts.identity}:{bound}/",
+                f"Admin API:            {base}/_mock/state"]
+
+    serve(host=host, port=port, data_dir=data_dir, scenario=scenario, domain=domain,
+          runner=functools.partial(serving.run, announce=addresses))
 
 
 @app.command("gateway")
@@ -38,5 +45,7 @@ def gateway(
 ) -> None:
     """Start the sandbox payment gateway (with its /_sandbox/ admin API)."""
     from fixtures.gateway_sandbox.server import serve
+    from robot import serving
 
-    serve(host=host, port=port, data_dir=data_dir, scenario=scenario)
+    serve(host=host, port=port, data_dir=data_dir, scenario=scenario, runner=functools.partial(
+        serving.run, announce=lambda base: [f"Sandbox gateway API:  {base}/v1/", f"Admin API:            {base}/_sandbox/state"]))

@@ -18,8 +18,7 @@ __all__ = ["MAX_BODY_BYTES", "PUBLIC_PATHS", "KeyThenSizeGate", "create_app", "k
 
 
 def serve(settings: "Settings", host: str | None = None, port: int | None = None) -> None:
-    import uvicorn
-
+    from robot import serving
     from robot.errors import ConfigError
 
     if settings.api_key is None:
@@ -27,5 +26,7 @@ def serve(settings: "Settings", host: str | None = None, port: int | None = None
     from robot.dashboard.mount import with_support
 
     # the support dashboard answers under /support, in front of the API's key gate (robot/dashboard/mount.py)
-    uvicorn.run(with_support(create_app(settings), settings), host=host or settings.serve_host,
-                port=port or settings.serve_port, log_level="warning")
+    serving.run(with_support(create_app(settings), settings), host=host or settings.serve_host,
+                port=port or settings.serve_port,
+                announce=lambda base: [f"POS API:              {base}/jobs  (docs: {base}/docs)",
+                                       f"Support dashboard:    {base}/support/"])

@@ -201,6 +201,7 @@ def cancel(client: "DBOSClient", job_id: str) -> JobView:
     if question:
         # a job waiting for a person: wake its wait so it stops now, not at the handoff timeout
         client.send(question["to"], CANCELLED, question["topic"])
+    _wake_waiters(client, job_id, question)
     after = get_job(client, job_id)
     from robot.jobs.resource import resource
     from robot.webhooks.events import publish_with_client
@@ -208,6 +209,19 @@ def cancel(client: "DBOSClient", job_id: str) -> JobView:
     # the final state's webhook (robot/webhooks): the cancelling process captures it
     publish_with_client(client, "job.cancelled", job_id, resource(after).model_dump(mode="json"))
     return after
+
+
+def _wake_waiters(client: "DBOSClient", job_id: str, question: dict[str, Any] | None) -> None:
+    """End every other wait of the job too: an earlier execution's (a worker killed while the job
+    waited) is still pending, and would hold whichever process picks it up until its timeout."""
+    from robot.jobs.handoff import CANCELLED, TOPIC_2FA, TOPIC_CONFIRM
+
+    answered = question["to"] if question else None
+    for st in client.list_workflows(workflow_id_prefix=f"{job_id}.wait-", status=["PENDING", "ENQUEUED"],
+                                    load_input=False, load_output=False):
+        if st.workflow_id != answered:
+            for topic in (TOPIC_2FA, TOPIC_CONFIRM):
+                client.send(st.workflow_id, CANCELLED, topic)
 
 
 def retry(client: "DBOSClient", job_id: str) -> str:

@@ -6,46 +6,20 @@ job waits (never after a fixed sleep).
 
 from __future__ import annotations
 
-import queue
 import signal
 import subprocess
-import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
+from tests.integration.proc_lines import Lines
 from tests.reliability.queue_env import CLI, RobotEnv, make_env, reset_world
 
 #: real CLI processes: the slow run (CI runs it too)
 pytestmark = pytest.mark.slow
 
 NOISE = ("Traceback", "asyncio", "Asyncio", "Task was destroyed", "WARNING", "warning", "DBOS Error", "Exception")
-
-
-class Lines:
-    """A process's stderr, line by line, as it comes (a reader thread feeds a queue)."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.seen: list[str] = []
-        self._q: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._q.put(line)
-        self._q.put(None)
-
-    def wait_for(self, text: str, timeout: float = 120) -> None:
-        while not any(text in line for line in self.seen):
-            line = self._q.get(timeout=timeout)
-            assert line is not None, f"stderr ended before {text!r}:\n{''.join(self.seen)}"
-            self.seen.append(line)
-
-    def rest(self, timeout: float = 60) -> str:
-        while (line := self._q.get(timeout=timeout)) is not None:
-            self.seen.append(line)
-        return "".join(self.seen)
 
 
 def _charge(env: RobotEnv, merchant: str, invoice: int, customer: str) -> tuple[subprocess.Popen[str], Lines]:
@@ -94,6 +68,8 @@ def test_ctrl_c_while_the_job_waits_for_a_code_cancels_it(tmp_path: Path, mock_j
         assert stdout == ""
         job = env.job(job_id)
         assert job.status == "cancelled" and job.waiting_for is None
+        # its wait for the code ended too: no workflow of the job is left for another process to hold
+        assert env.client.list_workflows(workflow_id_prefix=job_id, status=["PENDING", "ENQUEUED"]) == []
         assert mock_jobber.admin.state()["code_posts"] == 0  # nothing was typed for it
         assert world_sandbox.admin.transactions("bravo") == []
     finally:

@@ -509,3 +509,10 @@ def test_jobber_robot_serve_answers_the_dashboard_beside_the_api(dash: Dash) -> 
     finally:
         proc.terminate()
         proc.wait(timeout=40)
+    # it said where it listens, then one line per request: no key, cookie, form field or query
+    said = dash.env.log("serve")
+    assert f"Listening on {url}" in said and f"Support dashboard:    {url}/support/" in said, said
+    assert re.search(r"^\d\d:\d\d:\d\d POST /support/login 303 \d+ ms$", said, re.M), said
+    assert re.search(r"^\d\d:\d\d:\d\d GET /jobs 401 \d+ ms$", said, re.M), said
+    for secret in (API_KEY, STAFF_PASSWORD, "sams-long-password-1", token, *c.cookies.values()):
+        assert secret not in said
