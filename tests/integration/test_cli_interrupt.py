@@ -92,3 +92,28 @@ def test_ctrl_c_while_the_job_signs_in_cancels_it_and_moves_no_money(tmp_path: P
         assert mock_jobber.admin.invoice(1042)["payments"] == []
     finally:
         env.stop_all()
+
+
+def test_at_a_terminal_a_spinner_says_what_the_command_waits_for(tmp_path: Path, mock_jobber: Any,
+                                                                world_sandbox: Any) -> None:
+    """No silent wait: from the start (browser and job store) through each stage, one line says
+    what the robot does, then the result panel."""
+    from tests.integration.test_doctor_cli import Terminal
+
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox)
+    term = Terminal([CLI, "charge", "-m", "acme", "--invoice", "1042", "--card-on-file", "cus_chen"],
+                    {**env.env, "COLUMNS": "120"})
+    try:
+        term.expect(r"starting the robot: browser and job store")
+        term.expect(r"job job-\w+: (waiting for its turn|signing in to Jobber and checking the invoice)")
+        term.expect(r"job job-\w+: signing in to Jobber and checking the invoice")
+        code = term.finish()
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+    assert code == 0, term.plain[-3000:]
+    shown = term.plain
+    assert shown.index("signing in to Jobber") < shown.index("succeeded")
+    assert "recording the payment in Jobber" in shown
+    assert mock_jobber.admin.invoice(1042)["status"] == "paid"
