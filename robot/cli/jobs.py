@@ -239,8 +239,12 @@ def register(app: typer.Typer) -> None:
             _fail(exc.message, 2)
 
     @app.command("serve")
-    def serve(host: str = typer.Option(None, "--host"), port: int = typer.Option(None, "--port")) -> None:
-        """HTTP intake for the POS back end: POST /jobs, GET /jobs/{id}, POST /jobs/{id}/handoff."""
+    def serve(host: str = typer.Option(None, "--host", help="interface to bind (default JOBBER_ROBOT_SERVE_HOST: "
+                                       "127.0.0.1, this machine only)"),
+              port: int = typer.Option(None, "--port", help="port (default JOBBER_ROBOT_SERVE_PORT; 0: a free one, "
+                                       "printed)")) -> None:
+        """The POS API (POST /jobs, GET /jobs/JOB_ID, POST /jobs/JOB_ID/handoff; docs/api.md) and the support
+        dashboard (/support/). Prints where it listens and one line per request."""
         from robot.errors import RobotError
         from robot.jobs.intake import serve as _serve
         from robot.logging import configure_logging

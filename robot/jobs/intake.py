@@ -27,6 +27,6 @@ def serve(settings: "Settings", host: str | None = None, port: int | None = None
 
     # the support dashboard answers under /support, in front of the API's key gate (robot/dashboard/mount.py)
     serving.run(with_support(create_app(settings), settings), host=host or settings.serve_host,
-                port=port or settings.serve_port,
+                port=settings.serve_port if port is None else port,
                 announce=lambda base: [f"POS API:              {base}/jobs  (docs: {base}/docs)",
                                        f"Support dashboard:    {base}/support/"])
