@@ -1,7 +1,10 @@
-"""Ctrl-C in a direct payment command: the job is cancelled in the job store (never left
-`running`), one line says so, the exit code is 130, and no asyncio or DBOS noise reaches the
-person. A real `jobber-robot charge` process gets a real SIGINT, sent once its output says the
-job waits (never after a fixed sleep).
+"""The direct commands as a person at a terminal sees them (real CLI processes).
+
+- Ctrl-C in a payment command: the job is cancelled in the job store (never left `running`), one
+  line says so, the exit code is 130, and no asyncio or DBOS noise reaches the person. The real
+  SIGINT is sent once the process's output says the job waits (never after a fixed sleep).
+- No silent wait: at a pty, a spinner line says what the command waits for (`charge`,
+  `selectors check`).
 """
 
 from __future__ import annotations
@@ -117,3 +120,21 @@ def test_at_a_terminal_a_spinner_says_what_the_command_waits_for(tmp_path: Path,
     assert shown.index("signing in to Jobber") < shown.index("succeeded")
     assert "recording the payment in Jobber" in shown
     assert mock_jobber.admin.invoice(1042)["status"] == "paid"
+
+
+def test_selectors_check_at_a_terminal_says_each_phase(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    from tests.integration.test_doctor_cli import Terminal
+
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox)
+    term = Terminal([CLI, "selectors", "check", "--merchant", "acme"], {**env.env, "COLUMNS": "120"})
+    try:
+        for phase in ("starting the browser", r"checking Jobber's sign-in page \(signed out\)",
+                      "signing in to Jobber as acme", "checking the app's pages"):
+            term.expect(phase)
+        code = term.finish()
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+    assert code == 0, term.plain[-3000:]
+    assert term.plain.index("checking the app's pages") < term.plain.index("every required selector resolves")
