@@ -134,7 +134,11 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
 
     loop = asyncio.get_running_loop()
     interrupted = asyncio.Event()
-    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupted.set)
+        handles_sigint = True
+    except (ValueError, RuntimeError):  # not the main thread (a test's, an embedding's): Ctrl-C is theirs
+        handles_sigint = False
     fallback = PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds,
                                   pause=watch.pause if watch else None, resume=watch.resume if watch else None)
     worker = Worker(settings, executor_id=dbos_app.cli_executor_id(), schedules=False,
@@ -183,7 +187,8 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
             worker.runtime.on_progress = None
         # interrupted: other jobs this worker picked up are handed back at once (resumed later)
         await worker.stop(grace=0 if interrupted.is_set() else DRAIN_SECONDS)
-        loop.remove_signal_handler(signal.SIGINT)
+        if handles_sigint:
+            loop.remove_signal_handler(signal.SIGINT)
 
 
 def execute_queued(job: Any, *, json_output: bool, wait: bool = True, job_id: str | None = None,
