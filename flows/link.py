@@ -9,6 +9,7 @@ Jobber: record (look-before-write by the link's transaction id, then read back).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -96,8 +97,6 @@ async def _links(ctx: "FlowContext") -> list[LinkItem]:
 
 async def _record_link(ctx: "FlowContext", item: LinkItem) -> dict[str, Any]:
     """Record one paid link (or find it recorded); never twice: Details carry its transaction id."""
-    from decimal import Decimal
-
     assert item.invoice is not None and item.transaction_id is not None
     amount = Decimal(item.amount)
     async with ctx.jobber.page() as tab:

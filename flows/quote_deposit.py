@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from flows.draft import Draft
 from flows.invoice_stages import check_amount
 from flows.pages.details import details_match
+from flows.pages.quote import QuotePage
 from flows.pages.quotes import QuotesPage
 from flows.tender import check_tender, earlier_charge, gateway_description, jobber_method, move_money, what_moved
 from robot.errors import QuoteNotApproved
@@ -42,8 +43,6 @@ class DepositRead(BaseModel):
 
 
 async def _open(ctx: "FlowContext", tab: Any, number: int, quote_id: int | None = None) -> Any:
-    from flows.pages.quote import QuotePage
-
     if quote_id is not None:
         return await QuotePage(tab).open(quote_id)
     return await (await QuotesPage(tab).open()).open_quote(number)

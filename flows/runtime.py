@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from robot.faultpoints import crash_point
 from robot.jobs.models import Candidate, StepTiming, idempotency_key
+from robot.logging import bind_context, get_logger
 
 if TYPE_CHECKING:
     from flows.pages.tab import JobberTab
@@ -134,8 +135,6 @@ class FlowContext:
 
     async def step(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
         """Run one stage through the runner, with timing and bound log context."""
-        from robot.logging import bind_context, get_logger
-
         bind_context(merchant=self.merchant, job=self.job_id, step=name)
         log = get_logger("flows")
         started = datetime.now(UTC)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
+from robot.jobs.robot_tables import engine, health
 from robot.logging import get_logger, redact_text
 
 if TYPE_CHECKING:
@@ -50,8 +51,6 @@ def _url(settings: Any) -> str:
 
 def record(settings: Any, entry: HealthRecord) -> None:
     """Append one result. Never raises: health is a report, it must not fail a job or a doctor run."""
-    from robot.jobs.robot_tables import engine, health
-
     try:
         with engine(_url(settings)).begin() as c:
             c.execute(sa.insert(health).values(
@@ -69,8 +68,6 @@ def _row(r: Any) -> HealthRecord:
 
 
 def history(settings: Any, merchant: str, limit: int = 20) -> list[HealthRecord]:
-    from robot.jobs.robot_tables import engine, health
-
     with engine(_url(settings)).connect() as c:
         rows = c.execute(sa.select(health).where(health.c.merchant == merchant)
                          .order_by(health.c.at_ms.desc(), health.c.id.desc()).limit(limit)).all()
@@ -84,8 +81,6 @@ def latest(settings: Any, merchant: str) -> HealthRecord | None:
 
 def latest_all(settings: Any) -> dict[str, HealthRecord]:
     """The newest record of every merchant that has one."""
-    from robot.jobs.robot_tables import engine, health
-
     newest = (sa.select(health.c.merchant, sa.func.max(health.c.id).label("id"))
               .group_by(health.c.merchant).subquery())
     with engine(_url(settings)).connect() as c:

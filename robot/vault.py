@@ -14,11 +14,11 @@ import json
 import os
 import re
 import tempfile
-from urllib.parse import urlsplit
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -168,6 +168,16 @@ def _write_private(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def seal(settings: Any, text: str) -> str:
+    """A secret that must pass through the job store (a handed-over 2FA code, a webhook's signing
+    secret), encrypted with the vault key: the store only ever holds the ciphertext."""
+    return Fernet(load_key(settings)).encrypt(text.encode()).decode()
+
+
+def unseal(settings: Any, token: str) -> str:
+    return Fernet(load_key(settings)).decrypt(token.encode()).decode()
 
 
 def load_key(settings: Any) -> bytes:

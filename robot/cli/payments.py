@@ -12,9 +12,15 @@ import uuid
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 
 from robot.cli.console import err
-from robot.jobs.models import JobResult
+from robot.cli.inprocess import execute_queued
+from robot.cli.summary import print_result
+from robot.config import get_settings
+from robot.errors import InputError, RobotError
+from robot.jobs.models import JobResult, parse_job, validation_problems
+from robot.vault import Vault
 
 TENDER_HELP = "exactly one tender: --card-on-file, --card-token, --ach-token or --terminal"
 
@@ -27,8 +33,6 @@ def execute(job: Any, *, json_output: bool, wait: bool = True, job_id: str | Non
     """Run one job through the job queue (SQLite, or Postgres when JOBBER_ROBOT_DATABASE_URL is set):
     enqueue it, run it with an in-process worker and return its result. With wait=False (or
     --no-wait) only enqueue it, print the job id and exit 0; a `jobber-robot worker` runs it."""
-    from robot.jobs.inprocess import execute_queued
-
     return execute_queued(job, json_output=json_output, wait=wait, job_id=job_id)
 
 
@@ -47,13 +51,6 @@ def build_job(data: dict[str, Any]) -> Any:
 
     The merchant must be in the vault: a job the robot cannot sign in for is refused here, as
     the HTTP intake refuses it, instead of being queued to fail later."""
-    from pydantic import ValidationError
-
-    from robot.config import get_settings
-    from robot.errors import InputError, RobotError
-    from robot.jobs.models import parse_job, validation_problems
-    from robot.vault import Vault
-
     try:
         job = parse_job({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
@@ -87,8 +84,6 @@ def tender_of(card_on_file: str | None, payment_method: str | None, card_token: 
 
 
 def finish(job: Any, json_output: bool, job_id: str | None) -> None:
-    from robot.cli.summary import print_result
-
     result = execute(job, json_output=json_output, job_id=job_id)
     print_result(result, json_output=json_output)
     drift = result.error_code == "reconcile_drift"
@@ -111,10 +106,6 @@ TERMINAL = typer.Option(None, "--terminal", help="terminal id to push the amount
 
 
 def register(app: typer.Typer) -> None:
-    from robot.cli import demo
-
-    demo.register(app)
-
     @app.command("charge")
     def charge(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
                amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),

@@ -16,8 +16,8 @@ Safety rules kept here:
 from __future__ import annotations
 
 import time
-from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -26,7 +26,6 @@ import httpx
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from robot.gateway.base import AmountLike
 from robot.errors import (
     AchReturned,
     Declined,
@@ -39,6 +38,7 @@ from robot.errors import (
     TerminalCancelled,
     TerminalTimeout,
 )
+from robot.gateway.base import AmountLike
 from robot.gateway.errors import ACH_RETURN_CODES, ERRORS_BY_CODE
 from robot.gateway.models import (
     BankToken,

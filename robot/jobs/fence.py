@@ -20,6 +20,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from dbos import DBOS
+from dbos._context import current_owner_xid
+from dbos._dbos import _get_dbos_instance
 from pydantic import BaseModel
 
 from robot.errors import JobFenced
@@ -38,9 +42,6 @@ def read_ownership(job_id: str) -> Ownership:
     """One read (one row, one statement) of the job's status, executor and ownership token, straight
     from the system database: never DBOS.get_workflow_status, which inside a workflow is a
     checkpointed step whose replay would answer with an old value. Blocking: run it in a thread."""
-    import sqlalchemy as sa
-    from dbos._dbos import _get_dbos_instance
-
     sys_db = _get_dbos_instance()._sys_db
     ws = sys_db.tables.workflow_status
     with sys_db.engine.begin() as c:
@@ -53,8 +54,6 @@ def read_ownership(job_id: str) -> Ownership:
 
 def current_token(job_id: str) -> str | None:
     """This execution's ownership token (inside the job's workflow), None outside one."""
-    from dbos._context import current_owner_xid
-
     return current_owner_xid(job_id)
 
 
@@ -69,8 +68,6 @@ class WorkflowFence:
     @classmethod
     def here(cls, job_id: str) -> "WorkflowFence":
         """The fence of the execution running now (call inside the job's workflow)."""
-        from dbos import DBOS
-
         return cls(job_id=job_id, executor_id=DBOS.executor_id, token=current_token(job_id))
 
     def check(self, now: Ownership) -> None:

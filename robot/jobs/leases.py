@@ -27,6 +27,7 @@ import threading
 from typing import Any
 
 import sqlalchemy as sa
+from dbos import DBOS
 from pydantic import BaseModel
 
 from robot.jobs.robot_tables import engine, executors
@@ -107,8 +108,6 @@ class ExecutorLeases:
 
 def pending_executors() -> set[str]:
     """Executor ids that hold PENDING workflows now (this process's launched DBOS)."""
-    from dbos import DBOS
-
     return {st.executor_id for st in DBOS.list_workflows(status="PENDING", load_input=False, load_output=False)
             if st.executor_id}
 
@@ -116,8 +115,6 @@ def pending_executors() -> set[str]:
 def recover_dead(leases: ExecutorLeases) -> dict[str, list[str]]:
     """Hand the PENDING jobs of every executor whose lease ran out to DBOS's recovery.
     Returns {dead executor: recovered job ids}. Safe to run in several workers at once."""
-    from dbos import DBOS
-
     log = get_logger("worker", worker=leases.executor_id)
     assumed = leases.assume(pending_executors())
     if assumed:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from robot.jobs.models import Candidate, JobResult, Outcome
+from robot.jobs.store import JobView
 
 #: how an amount is written everywhere in the API: a decimal string, two places, never a float
 AMOUNT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
@@ -358,11 +359,9 @@ def artifact_name(path: str) -> str:
     return PurePath(path).name
 
 
-def resource(view: Any, *, retry_of: str | None = None, retried_as: list[str] | None = None,
+def resource(view: JobView, *, retry_of: str | None = None, retried_as: list[str] | None = None,
              settled_by: str | None = None) -> JobResource:
     """A store JobView (robot/jobs/store.py) as the public job."""
-    from robot.jobs.store import JobView
-
     assert isinstance(view, JobView)
     steps = [Step(name=s.name, started_at=s.started_at, finished_at=s.finished_at, error=s.error,
                   seconds=round((s.finished_at - s.started_at).total_seconds(), 3)

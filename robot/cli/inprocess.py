@@ -13,7 +13,17 @@ import json
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+import typer
+from dbos import DBOS
+
+from robot.cli.console import err, out
+from robot.config import get_settings
+from robot.jobs import dbos_app
 from robot.jobs.models import JobResult, Outcome
+from robot.jobs.queue import enqueue
+from robot.jobs.worker import Worker
+from robot.logging import configure_logging, redact_text
+from robot.twofactor import PromptCodeProvider
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -27,10 +37,6 @@ DRAIN_SECONDS = 60.0
 
 def enqueue_only(job: Any, settings: "Settings", *, job_id: str | None = None, json_output: bool = False,
                  idempotency_key: str | None = None) -> str:
-    from robot.cli.console import err, out
-    from robot.jobs import dbos_app
-    from robot.jobs.queue import enqueue
-
     client = dbos_app.client(settings)
     try:
         jid, created = enqueue(job, client=client, job_id=job_id, idempotency_key=idempotency_key)
@@ -47,13 +53,6 @@ def enqueue_only(job: Any, settings: "Settings", *, job_id: str | None = None, j
 
 async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None, quiet: bool = False) -> JobResult:
     """Enqueue the job and run it with an in-process worker; returns its JobResult."""
-    from dbos import DBOS
-
-    from robot.jobs import dbos_app
-    from robot.jobs.queue import enqueue
-    from robot.jobs.worker import Worker
-    from robot.twofactor import PromptCodeProvider
-
     worker = Worker(settings, executor_id=dbos_app.cli_executor_id(), schedules=False,
                     code_fallback=PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds),
                     recover_dead=False)
@@ -65,14 +64,11 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
         finally:
             await asyncio.to_thread(client.destroy)
         if not quiet:
-            from robot.cli.console import err
-
             err.print(f"[dim]job {jid} queued; running it here[/dim]")
         handle = await DBOS.retrieve_workflow_async(jid)
         try:
             result = await handle.get_result()
         except Exception as exc:  # noqa: BLE001 - the workflow raised (a bug) or was cancelled
-            from robot.logging import redact_text
 
             # an unexpected error's text may quote a page, a password or a card number: masked
             result = JobResult(job_id=jid, kind=job.kind, merchant=job.merchant, outcome=Outcome.failed,
@@ -84,11 +80,6 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
 
 
 def execute_queued(job: Any, *, json_output: bool, wait: bool = True, job_id: str | None = None) -> JobResult:
-    import typer
-
-    from robot.config import get_settings
-    from robot.logging import configure_logging
-
     settings = get_settings()
     settings.ensure_dirs()
     configure_logging(settings, console=not json_output)
