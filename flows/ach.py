@@ -12,6 +12,7 @@ Stages: gateway (list ACH debits) → record (per returned debit: refund in Jobb
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,9 @@ from flows.pages.details import details_match, details_text
 from flows.tender import invoice_id_of, invoice_of, job_of
 from robot.faultpoints import crash_point
 from robot.gateway.errors import ACH_RETURN_CODES
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -98,7 +100,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
         if job.dry_run:
             report["reversed"].append({"transaction": item.txn_id, "invoice": item.invoice, "result": "would_check"})
             continue
-        done = await ctx.step("record", lambda item=item: _reverse(ctx, item))
+        done = await ctx.step("record", functools.partial(_reverse, ctx, item))
         report[{"reversed": "reversed", "already_reversed": "already_reversed",
                 "not_in_jobber": "not_in_jobber"}.get(done["result"], "problems")].append(done)
     draft.report.update(report)

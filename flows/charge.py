@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from flows.draft import Draft
 from flows.invoice_stages import record_and_verify, resolve_and_verify
 from flows.tender import check_tender, gateway_description, jobber_method, move_money, what_moved
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext

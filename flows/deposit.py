@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from flows import charge
 from flows.draft import Draft
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext

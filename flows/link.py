@@ -28,8 +28,9 @@ from flows.pages.details import details_match, details_text
 from flows.tender import gateway_description, invoice_of, job_of
 from robot.errors import FlowRefused, InvoiceNotOpen
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext

@@ -19,8 +19,9 @@ from flows.pages.quotes import QuotesPage
 from flows.tender import check_tender, earlier_charge, gateway_description, jobber_method, move_money, what_moved
 from robot.errors import QuoteNotApproved
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -42,7 +43,7 @@ class DepositRead(BaseModel):
     payment_id: int | None = None
 
 
-async def _open(ctx: "FlowContext", tab: Any, number: int, quote_id: int | None = None) -> Any:
+async def _open(ctx: "FlowContext", tab: Any, number: int, quote_id: int | None = None) -> QuotePage:
     if quote_id is not None:
         return await QuotePage(tab).open(quote_id)
     return await (await QuotesPage(tab).open()).open_quote(number)

@@ -18,6 +18,7 @@ neither side of the comparison).
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -30,8 +31,9 @@ from flows.pages.details import details_text, transaction_of
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
 from flows.tender import invoice_of, job_of
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -116,7 +118,7 @@ def compare(txns: list[GwTxn], payments: list[JbPayment]) -> dict[str, list[dict
                                                "amount_mismatch": []}
     for t in txns:
         found = by_txn.get(t.id, [])
-        row = {"transaction": t.id, "status": t.status, "tender": t.tender, "invoice": t.invoice,
+        row: dict[str, Any] = {"transaction": t.id, "status": t.status, "tender": t.tender, "invoice": t.invoice,
                "gateway_net": f"{t.net:.2f}", "origin_job": t.origin_job, "date": t.created.isoformat()}
         if not found:
             if t.net > 0:
@@ -160,7 +162,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
     if job.repair and not job.dry_run:
         repaired = []
         for row in report["missing_in_jobber"]:
-            repaired.append(await ctx.step("record", lambda row=row: _repair_one(ctx, row)))
+            repaired.append(await ctx.step("record", functools.partial(_repair_one, ctx, row)))
         report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"]
         report["missing_in_jobber"] = [r for r in repaired if r.get("repair") != "recorded"]
     draft.report.update(report)

@@ -19,8 +19,9 @@ from flows.pages.details import details_match, details_text
 from flows.tender import invoice_id_of, invoice_of
 from robot.errors import NothingToRefund, PaymentNotFound
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dbos._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
-
 from flows.draft import Draft
 from flows.registry import flow_for
 from flows.runtime import Confirmer, DirectSteps, Fence, FlowContext, HeldJobber, NoConfirmer, StepRunner, no_fence
 from robot.errors import JobFenced, NeedsConfirmation, PageDriftError, RobotError, VaultError
 from robot.gateway import gateway_for
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.dbos_private import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
+from robot.jobs.models import JobResult
 from robot.logging import get_logger, redact_text
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from robot.config import Settings

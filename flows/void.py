@@ -15,8 +15,9 @@ from flows.pages.details import details_match
 from flows.refund import PaymentTarget, find_payment
 from robot.errors import NotVoidable, VoidRefused
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext

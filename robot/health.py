@@ -46,7 +46,8 @@ class HealthRecord(BaseModel):
 
 
 def _url(settings: Any) -> str:
-    return settings.system_database_url
+    url: str = settings.system_database_url
+    return url
 
 
 def record(settings: Any, entry: HealthRecord) -> None:

@@ -210,7 +210,7 @@ require_observer: ContextVar[RequireObserver | None] = ContextVar("require_obser
 
 
 def _page_of(root: Root) -> "Page":
-    return root if not hasattr(root, "page") else root.page  # type: ignore[union-attr,return-value]
+    return root if not hasattr(root, "page") else root.page
 
 
 class Resolution(BaseModel):

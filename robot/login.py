@@ -131,7 +131,7 @@ class _Attempt:
         return LoginResult(outcome=outcome, message=message, password_attempts=self.password_attempts,
                            code_attempts=self.code_attempts, verified_2fa=self.verified, mfa_channel=self.channel,
                            clock_skew_seconds=self.skew, seen=self.seen.describe() if self.seen else None,
-                           **kw)  # type: ignore[arg-type]
+                           **kw)
 
     async def run(self) -> LoginResult:
         try:

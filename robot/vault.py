@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -184,7 +185,7 @@ def load_key(settings: Any) -> bytes:
     """The vault key: JOBBER_ROBOT_CREDENTIAL_KEY, else the key file (made 0600 on first use,
     but never when a vault already exists: a new key would not open it)."""
     if settings.credential_key is not None:
-        key = settings.credential_key.get_secret_value().encode()
+        key: bytes = settings.credential_key.get_secret_value().encode()
     else:
         key_file: Path = settings.key_file
         if not key_file.exists():
@@ -229,7 +230,8 @@ class Vault:
                 f"the credential key does not open {self.path}: wrong JOBBER_ROBOT_CREDENTIAL_KEY "
                 "or key file; nothing was changed"
             ) from None
-        return json.loads(raw)
+        doc: dict[str, Any] = json.loads(raw)
+        return doc
 
     def _write(self, doc: dict[str, Any]) -> None:
         _write_private(self.path, self._fernet.encrypt(json.dumps(doc).encode()))
@@ -318,14 +320,14 @@ class Vault:
         if not path.exists():
             return None
         try:
-            state = json.loads(self._fernet.decrypt(path.read_bytes()))
+            state: dict[str, Any] = json.loads(self._fernet.decrypt(path.read_bytes()))
         except InvalidToken:
             return None  # written under another key: log in afresh rather than fail
         for cookie in state.get("cookies", []):
             register_secret(cookie.get("value"))
         return state
 
-    def save_storage_state(self, merchant: str, state: dict[str, Any]) -> None:
+    def save_storage_state(self, merchant: str, state: Mapping[str, Any]) -> None:
         for cookie in state.get("cookies", []):
             register_secret(cookie.get("value"))
         _write_private(self._state_path(merchant), self._fernet.encrypt(json.dumps(state).encode()))

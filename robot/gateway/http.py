@@ -123,7 +123,7 @@ def error_from_response(resp: httpx.Response) -> GatewayError:
         left = err.get("refundable")
         return RefundExceedsRefundable(message, refundable=Decimal(str(left)) if left is not None else None, **extra)
     if code == "ach_returned":
-        return ERRORS_BY_CODE[code](message, r_code=str(err.get("r_code") or ""), **extra)  # type: ignore[call-arg]
+        return ERRORS_BY_CODE[code](message, r_code=str(err.get("r_code") or ""), **extra)
     cls = ERRORS_BY_CODE.get(code)
     if cls is not None and cls not in (Declined, InvalidRequest, RefundExceedsRefundable):
         return cls(message, **extra)
@@ -193,7 +193,8 @@ class HttpGateway:
         if resp.headers.get("idempotent-replayed") == "true":
             self.log.info("gateway.replayed", path=path, reference=key)
         try:
-            return resp.json()
+            data: dict[str, Any] = resp.json()
+            return data
         except ValueError:
             raise GatewayUnavailable(f"gateway sent an unreadable answer to {method} {path}") from None
 

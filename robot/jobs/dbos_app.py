@@ -23,10 +23,9 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, DBOSClient
-from dbos._dbos import _dbos_global_instance
 
 from robot import __version__
-from robot.jobs import queue, scheduled, workflows  # noqa: F401 - importing them registers their DBOS workflows
+from robot.jobs import dbos_private, queue, scheduled, workflows  # noqa: F401 - importing them registers their DBOS workflows
 from robot.webhooks import delivery
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ async def launch(settings: "Settings", *, executor_id: str, listen: bool | list[
     if listen is False:
         DBOS.listen_queues([])
     elif isinstance(listen, list):
-        DBOS.listen_queues(listen)  # type: ignore[arg-type]
+        DBOS.listen_queues(listen)
     DBOS.launch()
     _quiet_dbos()
     await queue.register(settings)
@@ -111,11 +110,7 @@ def destroy() -> None:
 
 def stop_dequeuing() -> None:
     """Stop this process's queue and scheduler threads (jobs already running go on)."""
-    inst = _dbos_global_instance
-    if inst is None:
-        return
-    for event in getattr(inst, "background_thread_stop_events", []):
-        event.set()
+    dbos_private.stop_background_threads()
 
 
 _migrated: set[str] = set()

@@ -20,13 +20,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from dbos import DBOS
-from dbos._context import current_owner_xid
-from dbos._dbos import _get_dbos_instance
 from pydantic import BaseModel
 
 from robot.errors import JobFenced
+from robot.jobs import dbos_private
 from robot.logging import get_logger
 
 
@@ -42,11 +40,7 @@ def read_ownership(job_id: str) -> Ownership:
     """One read (one row, one statement) of the job's status, executor and ownership token, straight
     from the system database: never DBOS.get_workflow_status, which inside a workflow is a
     checkpointed step whose replay would answer with an old value. Blocking: run it in a thread."""
-    sys_db = _get_dbos_instance()._sys_db
-    ws = sys_db.tables.workflow_status
-    with sys_db.engine.begin() as c:
-        row = c.execute(sa.select(ws.c.status, ws.c.executor_id, ws.c.owner_xid)
-                        .where(*sys_db._wf(ws, job_id))).first()
+    row = dbos_private.workflow_row(job_id)
     if row is None:
         return Ownership()
     return Ownership(status=row[0], executor_id=row[1], owner_xid=row[2])
@@ -54,7 +48,7 @@ def read_ownership(job_id: str) -> Ownership:
 
 def current_token(job_id: str) -> str | None:
     """This execution's ownership token (inside the job's workflow), None outside one."""
-    return current_owner_xid(job_id)
+    return dbos_private.owner_token(job_id)
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,8 @@ class QueueCodeProvider:
             return await self.fallback.get_code(merchant, channel, hint) if self.fallback else None
         if self.fallback is not None and sys.stdin is not None and sys.stdin.isatty():
             # a direct command at a terminal: the person is right here, ask them
-            return await self.fallback.get_code(merchant, channel, hint)
+            code: str | None = await self.fallback.get_code(merchant, channel, hint)
+            return code
         job_id = DBOS.workflow_id
         log = get_logger("handoff", merchant=merchant, job=job_id)
         deadline = self.deadline(job_id)
@@ -189,7 +190,8 @@ class QueueConfirmer:
 
 def waiting_for(client: "DBOSClient", job_id: str) -> dict[str, Any] | None:
     """What the job asks for now, or None when it does not wait for anyone."""
-    return client.get_event(job_id, "handoff", timeout_seconds=0)
+    question: dict[str, Any] | None = client.get_event(job_id, "handoff", timeout_seconds=0)
+    return question
 
 
 def _question(client: "DBOSClient", job_id: str, kind: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from dbos import DBOS
 from pydantic import BaseModel
 
+from robot.jobs import dbos_private
 from robot.jobs.robot_tables import engine, executors
 from robot.logging import get_logger
 
@@ -121,7 +122,7 @@ def recover_dead(leases: ExecutorLeases) -> dict[str, list[str]]:
         log.info("executors hold jobs without a lease: leased from now", executors=assumed)
     out: dict[str, list[str]] = {}
     for lease in leases.expired():
-        handles = DBOS._recover_pending_workflows([lease.executor_id])
+        handles = dbos_private.recover_pending([lease.executor_id])
         jobs = sorted(h.get_workflow_id() for h in handles)
         leases.forget(lease)
         out[lease.executor_id] = jobs

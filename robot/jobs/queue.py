@@ -25,9 +25,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS
-from dbos._error import DBOSWorkflowIDInUseError
 
 from robot.errors import JobConflict
+from robot.jobs.dbos_private import DBOSWorkflowIDInUseError, client_store_url
 from robot.jobs.robot_tables import queue_priority
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def enqueue_options(job: Any, job_id: str, priority: int | None = None) -> dict[
 
 def store_url(client: "DBOSClient") -> str:
     """The job store a client writes to (its system database), for the robot's own tables there."""
-    return client._sys_db.engine.url.render_as_string(hide_password=False)
+    return client_store_url(client)
 
 
 def next_priority(url: str) -> int:

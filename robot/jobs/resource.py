@@ -20,8 +20,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from robot.jobs.models import Candidate, JobResult, Outcome
+from robot.jobs.models import Candidate, JobResult
 from robot.jobs.store import JobView
+from robot.outcomes import Outcome
 
 #: how an amount is written everywhere in the API: a decimal string, two places, never a float
 AMOUNT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
@@ -311,7 +312,7 @@ class Artifact(_Out):
     url: str = Field(examples=["/jobs/job-0123/artifacts/screenshot.png"])
 
 
-_JOB_EXAMPLE = {
+_JOB_EXAMPLE: dict[str, Any] = {
     "id": "job-7f3a0c1d2e4b5a6f7980", "object": "job", "kind": "charge", "merchant": "acme", "status": "finished",
     "outcome": "succeeded", "message": "charged $150.00 to Visa •••• 1111 and recorded it on invoice #1042",
     "created_at": "2026-12-01T15:04:05Z", "updated_at": "2026-12-01T15:04:41Z", "step": "verify_after",

@@ -59,6 +59,6 @@ async def scheduled_reconcile(scheduled_at: datetime, context: Any) -> list[str]
 async def apply(settings: "Settings") -> None:
     await DBOS.apply_schedules_async([{
         "schedule_name": SCHEDULE,
-        "workflow_fn": scheduled_reconcile,
+        "workflow_fn": scheduled_reconcile,  # type: ignore[typeddict-item]  # DBOS types it as returning None; it may return
         "schedule": cron_for(settings.link_reconcile_minutes),
     }])

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from dbos import DBOS
 
 from robot.errors import ConfigError
-from robot.jobs import dbos_app, scheduled
+from robot.jobs import dbos_app, dbos_private, scheduled
 from robot.jobs.handoff import QueueCodeProvider
 from robot.jobs.leases import ExecutorLeases, LeaseKeeper
 from robot.jobs.runtime import Runtime, install
@@ -59,7 +59,7 @@ def adopt_orphans(settings: "Settings") -> list[str]:
         if ex.startswith(prefix) and ex[len(prefix):].isdigit() and not _pid_alive(int(ex[len(prefix):])):
             dead.add(ex)
     if dead:
-        DBOS._recover_pending_workflows(sorted(dead))
+        dbos_private.recover_pending(sorted(dead))
     return sorted(dead)
 
 

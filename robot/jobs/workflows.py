@@ -35,10 +35,11 @@ from robot.errors import JobFenced
 from robot.jobs import flags
 from robot.jobs.fence import WorkflowFence
 from robot.jobs.handoff import QueueConfirmer
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult
 from robot.jobs.queue import WORKFLOW
 from robot.jobs.runtime import runtime
 from robot.logging import redact_text
+from robot.outcomes import Outcome
 from robot.webhooks.events import job_snapshot, publish_in_workflow
 
 if TYPE_CHECKING:

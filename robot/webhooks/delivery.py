@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from dbos import DBOS
-from dbos._dbos import _get_dbos_instance
 
 from robot.config import get_settings
+from robot.jobs.dbos_private import store_url_here
 from robot.jobs.queue import DELIVERY_WORKFLOW
 from robot.webhooks import endpoints
 from robot.webhooks.events import payload_of
@@ -56,7 +56,7 @@ def pause(base: float, attempt: int) -> float:
 
 
 def _store_url() -> str:
-    return _get_dbos_instance()._sys_db.engine.url.render_as_string(hide_password=False)
+    return store_url_here()
 
 
 async def _attempt(event_id: str, endpoint_id: str, attempt: int, last: bool) -> dict[str, Any]:

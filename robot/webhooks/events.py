@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from dbos import DBOS
-from dbos._dbos import _get_dbos_instance  # pinned: see robot/jobs/dbos_app.py
 
 from robot.faultpoints import crash_point
 from robot.jobs import links
+from robot.jobs.dbos_private import store_url_here
 from robot.jobs.queue import DELIVERY_WORKFLOW, WEBHOOK_QUEUE
 from robot.jobs.queue import store_url as client_store_url
 from robot.jobs.resource import resource
@@ -83,7 +83,7 @@ def _options(event_id: str, endpoint_id: str) -> dict[str, Any]:
 
 
 def _store_url_here() -> str:
-    return _get_dbos_instance()._sys_db.engine.url.render_as_string(hide_password=False)
+    return store_url_here()
 
 
 def job_snapshot(job_id: str, status: str, result: "JobResult | None" = None, *, job: Any = None,

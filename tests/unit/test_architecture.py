@@ -19,7 +19,9 @@ PACKAGES = ("robot", "flows")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("robot", "robot.errors", "robot.outcomes", "robot.money", "robot.config", "robot.logging",
               "robot.locators", "robot.cards", "robot.faultpoints", "robot.vault", "robot.twofactor",
-              "robot.browser", "robot.evidence", "robot.jobs.models")),
+              "robot.browser", "robot.evidence",
+              "robot.jobs.models",         # the kinds of job and their result: data every layer speaks
+              "robot.jobs.dbos_private")),  # DBOS's internals, wrapped (imports nothing of ours)
     ("gateway", ("robot.gateway",)),
     ("pages", ("flows.pages",)),
     ("login", ("robot.login", "robot.sessions")),
