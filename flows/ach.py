@@ -24,7 +24,8 @@ from flows.pages.details import details_match, details_text
 from flows.tender import invoice_id_of, invoice_of, job_of
 from robot.faultpoints import crash_point
 from robot.gateway.errors import ACH_RETURN_CODES
-from robot.jobs.models import JobResult
+from robot.gateway.models import TransactionKind
+from robot.jobs.models import AchCheckJob, JobResult
 from robot.money import fmt
 from robot.outcomes import Outcome
 
@@ -47,7 +48,7 @@ class AchItem(BaseModel):
 async def _debits(ctx: "FlowContext") -> list[AchItem]:
     out = []
     for txn in await ctx.gateway.list_transactions():
-        if txn.kind.value != "ach_debit":
+        if txn.kind is not TransactionKind.ach_debit:
             continue
         out.append(AchItem(txn_id=txn.id, status=txn.status.value, amount=f"{txn.amount:.2f}",
                            return_code=txn.return_code, invoice=invoice_of(txn.description),
@@ -90,7 +91,7 @@ def _flag(ctx: "FlowContext", r: dict[str, Any]) -> dict[str, str]:
             "flag": f"ach_returned {r['return_code']} ({reason}) — {done} {ctx.job_id}"}
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: AchCheckJob, draft: Draft) -> JobResult:
     debits = await ctx.step("gateway", lambda: _debits(ctx))
     returned = [d for d in debits if d.status == "returned"]
     report: dict[str, list[Any]] = {"reversed": [], "already_reversed": [], "not_in_jobber": [], "problems": [],

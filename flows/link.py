@@ -28,7 +28,7 @@ from flows.pages.details import details_match, details_text
 from flows.tender import gateway_description, invoice_of, job_of
 from robot.errors import FlowRefused, InvoiceNotOpen
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult
+from robot.jobs.models import JobResult, LinkJob, LinkReconcileJob
 from robot.money import fmt
 from robot.outcomes import Outcome
 
@@ -39,7 +39,7 @@ STAGES = ["verify", "gateway", "send"]
 RECONCILE_STAGES = ["gateway", "record"]
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: LinkJob, draft: Draft) -> JobResult:
     target = await resolve_and_verify(ctx, draft, job.invoice, job.client, job.amount)
     assert target.amount is not None
     amount = target.amount
@@ -122,7 +122,7 @@ async def _record_link(ctx: "FlowContext", item: LinkItem) -> dict[str, Any]:
             "mismatch": after.balance != exp_balance}
 
 
-async def reconcile(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def reconcile(ctx: "FlowContext", job: LinkReconcileJob, draft: Draft) -> JobResult:
     items = await ctx.step("gateway", lambda: _links(ctx))
     paid = [i for i in items if i.status == "paid" and i.transaction_id]
     report: dict[str, list[Any]] = {"recorded": [], "already_recorded": [], "problems": [],

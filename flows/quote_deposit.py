@@ -19,7 +19,7 @@ from flows.pages.quotes import QuotesPage
 from flows.tender import check_tender, earlier_charge, gateway_description, jobber_method, move_money, what_moved
 from robot.errors import QuoteNotApproved
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult
+from robot.jobs.models import JobResult, QuoteDepositJob
 from robot.money import Money, fmt
 from robot.outcomes import Outcome
 
@@ -49,7 +49,7 @@ async def _open(ctx: "FlowContext", tab: Any, number: int, quote_id: int | None 
     return await (await QuotesPage(tab).open()).open_quote(number)
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: QuoteDepositJob, draft: Draft) -> JobResult:
     async def _verify() -> QuoteTarget:
         earlier = None if job.dry_run else await earlier_charge(ctx)  # this job took it already: runs again
         async with ctx.jobber.page() as tab:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from robot.faultpoints import crash_point
+from robot.gateway.base import Gateway
 from robot.jobs.models import Candidate, StepTiming, idempotency_key
 from robot.logging import bind_context, get_logger
 
@@ -117,7 +118,7 @@ class FlowContext:
     job_id: str
     settings: "Settings"
     creds: "MerchantCredentials"
-    gateway: Any                      # robot.gateway.Gateway for this merchant
+    gateway: Gateway                  # this merchant's
     jobber: JobberAccess
     runner: StepRunner = field(default_factory=DirectSteps)
     confirmer: Confirmer = field(default_factory=NoConfirmer)

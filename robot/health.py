@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from robot.jobs.robot_tables import engine, health
 from robot.logging import get_logger, redact_text
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from robot.doctor.models import DoctorReport
@@ -117,10 +118,10 @@ def from_job(result: "JobResult") -> HealthRecord | None:
     if code in _ACCESS_ACTIONS:
         return HealthRecord(merchant=m, source="job", ok=False, result=code, message=result.message,
                             next_action=_ACCESS_ACTIONS[code].format(m=m), ref=result.job_id)
-    if result.outcome.value in ("access_failed", "needs_2fa"):
+    if result.outcome in (Outcome.access_failed, Outcome.needs_2fa):
         return HealthRecord(merchant=m, source="job", ok=False, result=code or result.outcome.value,
                             message=result.message, next_action=f"jobber-robot doctor {m}", ref=result.job_id)
-    if not result.steps and result.outcome.value == "failed":
+    if not result.steps and result.outcome is Outcome.failed:
         return None  # ended before any stage ran: says nothing about the sign-in
     return HealthRecord(merchant=m, source="job", ok=True, result="signed_in",
                         message=f"job {result.job_id} signed in ({result.outcome.value})", ref=result.job_id)

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from robot.cli.console import err, out
 from robot.config import get_settings
-from robot.doctor import run_doctor, write_bundle
+from robot.doctor import StepStatus, run_doctor, write_bundle
 from robot.errors import RobotError
 from robot.logging import configure_logging
 from robot.twofactor import PromptCodeProvider
@@ -41,13 +41,13 @@ _MARKS = {"pass": ("✔", "green"), "fail": ("✘", "red"), "skipped": ("–", "
 
 def _step_lines(step: "DoctorStep") -> list[Text]:
     mark, style = _MARKS.get(step.status.value, ("…", "cyan"))
-    head = Text.assemble((f"{mark} ", style), (step.title, "bold" if step.status.value == "fail" else ""),
+    head = Text.assemble((f"{mark} ", style), (step.title, "bold" if step.status is StepStatus.failed else ""),
                          (f"  {step.seconds:.1f} s", "dim"))
     lines = [head]
-    if step.detail and step.status.value == "pass":
+    if step.detail and step.status is StepStatus.passed:
         lines.append(Text(f"    {step.detail}", style="dim"))
-    if step.cause and step.status.value != "pass":
-        lines.append(Text(f"    {step.cause}", style="red" if step.status.value == "fail" else "dim"))
+    if step.cause and step.status is not StepStatus.passed:
+        lines.append(Text(f"    {step.cause}", style="red" if step.status is StepStatus.failed else "dim"))
     if step.fix:
         lines.append(Text.assemble(("    fix: ", "bold"), (step.fix, "")))
     return lines
@@ -71,7 +71,7 @@ class Checklist:
         return Group(*parts)
 
     def on_step(self, step: "DoctorStep") -> None:
-        if step.status.value == "running":
+        if step.status is StepStatus.running:
             self.running = step
         else:
             self.running = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from robot.doctor import run_doctor
+from robot.doctor import StepStatus, run_doctor
 from robot.logging import get_logger, redact_text, register_secret
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class DoctorRun:
     def step(self, step: Any) -> None:
         """The doctor's on_step: must not block (it runs in the doctor's loop)."""
         data = {"key": step.name, "title": step.title, "status": step.status.value, "seconds": step.seconds
-                if step.status.value != "running" else None, "detail": step.detail, "cause": step.cause,
+                if step.status is not StepStatus.running else None, "detail": step.detail, "cause": step.cause,
                 "fix": step.fix}
         self.steps[step.name] = data
         self.events.append(data)

@@ -52,7 +52,7 @@ from robot.logging import get_logger, redact_text
 from robot.login import LoginOutcome
 from robot.sessions import SessionPool
 from robot.twofactor import CodeProvider, NoCodeProvider, TotpCodes
-from robot.vault import Vault
+from robot.vault import TwoFactorMode, Vault
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page, Response
@@ -380,7 +380,7 @@ class Doctor:
         stored = self.vault.load_storage_state(self.merchant)
         device = _device_cookie(stored)
         if (self.skew is not None and abs(self.skew) >= CLOCK_SKEW_LIMIT_SECONDS
-                and creds.two_factor.value == "totp"):
+                and creds.two_factor is TwoFactorMode.totp):
             skew = self.skew
             pool.totp = TotpCodes(clock=lambda: time.time() - skew)  # codes by Jobber's clock
         try:
@@ -467,7 +467,7 @@ class Doctor:
         ctl = self._pending_mfa or self._begin("mfa")
         self._pending_mfa = None
         skew_bad = (self.skew is not None and abs(self.skew) >= CLOCK_SKEW_LIMIT_SECONDS
-                    and creds.two_factor.value == "totp")
+                    and creds.two_factor is TwoFactorMode.totp)
         clock_fix = ("synchronise this machine's clock with NTP (e.g. `timedatectl set-ntp true`); the stored "
                      "seed is fine")
         if result is None:
@@ -514,7 +514,7 @@ class Doctor:
                        "it, so the seed is right", clock_fix, OURS)
         elif result.verified_2fa:
             how = ("authenticator code from the stored seed" if result.mfa_channel == "otp"
-                   and creds.two_factor.value == "totp" else "code handed over by a person")
+                   and creds.two_factor is TwoFactorMode.totp else "code handed over by a person")
             ctl.passed(f"{result.mfa_channel or 'otp'}: {how} accepted")
         elif o in (LoginOutcome.blocked, LoginOutcome.captcha, LoginOutcome.bad_credentials,
                    LoginOutcome.account_not_found, LoginOutcome.unexpected_page):
