@@ -1,15 +1,13 @@
 """Queue commands: `enqueue <kind> ...`, `worker`, `serve`, `handoff`, `jobs list|show|retry|cancel`.
 
-`enqueue <kind>` takes exactly the options of the direct command of that kind (the same typer
-commands from robot/cli/payments.py, registered again in "enqueue only" mode) and prints the job
-id. The direct commands get `--no-wait` the same way.
+`enqueue <kind>` takes exactly the options of the direct command of that kind: both are registered
+from one table (robot/cli/payments.py `COMMANDS`); the `enqueue` group makes each one only enqueue
+its job and print the id, as `--no-wait` does on a direct command.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,30 +30,12 @@ from robot.jobs.store import deadline_of, get_job, list_jobs
 from robot.jobs.worker import run_worker
 from robot.logging import configure_logging
 
-PAYMENT_COMMANDS = ("charge", "deposit", "quote-deposit", "link", "refund", "void", "reconcile", "ach-check")
 
-
-def _with_no_wait(callback: Any, *, always: bool) -> Any:
-    """Wrap a payments command so its job is only enqueued (always, or with --no-wait)."""
-    sig = inspect.signature(callback)
-
-    @functools.wraps(callback)
-    def wrapper(*args: Any, no_wait: bool = False, **kwargs: Any) -> Any:
-        token = NO_WAIT.set(always or no_wait)
-        try:
-            return callback(*args, **kwargs)
-        finally:
-            NO_WAIT.reset(token)
-
-    params = list(sig.parameters.values())
-    if not always:
-        params.append(inspect.Parameter(
-            "no_wait", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
-            default=typer.Option(False, "--no-wait", help="only enqueue the job and print its id; a worker runs it")))
-        wrapper.__annotations__ = {**getattr(callback, "__annotations__", {}), "no_wait": bool}
-    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    del wrapper.__wrapped__  # typer must see the new signature, not the wrapped one
-    return wrapper
+def _enqueue_only(ctx: typer.Context) -> None:
+    """The `enqueue` group: each payment command under it only enqueues its job (for this
+    invocation: the flag is put back when the command's context closes)."""
+    token = NO_WAIT.set(True)
+    ctx.call_on_close(lambda: NO_WAIT.reset(token))
 
 
 def _settings() -> Any:
@@ -190,19 +170,10 @@ def jobs_cancel(job_id: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    # --no-wait on the direct payment commands (registered before this by robot.cli.payments)
-    for info in app.registered_commands:
-        if info.name in PAYMENT_COMMANDS and info.callback is not None:
-            info.callback = _with_no_wait(info.callback, always=False)
-
     enqueue_app = typer.Typer(help="Put a job on the queue and print its id (same options as the direct "
-                                   "commands); `jobber-robot worker` runs it.", no_args_is_help=True)
-
+                                   "commands); `jobber-robot worker` runs it.", no_args_is_help=True,
+                              callback=_enqueue_only)
     payments.register(enqueue_app)
-    enqueue_app.registered_commands[:] = [
-        i for i in enqueue_app.registered_commands if i.name in PAYMENT_COMMANDS and i.callback is not None]
-    for info in enqueue_app.registered_commands:
-        info.callback = _with_no_wait(info.callback, always=True)
     app.add_typer(enqueue_app, name="enqueue")
     app.add_typer(jobs_app, name="jobs")
 
