@@ -35,9 +35,6 @@ class BasePage:
         self.timeout_ms = tab.timeout_ms
         self.loc = PageLocators(tab.page, self.page_key, tab.timeout_ms)
 
-    def _sibling(self, cls: "type[BasePage]") -> "BasePage":
-        return cls(self.tab)
-
     # --- finding controls -------------------------------------------------------------------
     async def _el(self, key: str) -> "Locator":
         try:

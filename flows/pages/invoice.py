@@ -30,10 +30,6 @@ class InvoicePage(BasePage):
         self._id = invoice_id
         return self
 
-    async def reload(self) -> "InvoicePage":
-        """Load it afresh (what Jobber has now, not what the page read a moment ago)."""
-        return await self.open(self.invoice_id)
-
     @property
     def invoice_id(self) -> int:
         return getattr(self, "_id", 0)

@@ -150,7 +150,3 @@ class IdempotencyStore:
         with self.engine.begin() as c:
             c.execute(sa.delete(keys).where(keys.c.key_hash == claim.key_hash, keys.c.state == "in_progress"))
         _notify_settled()
-
-    def job_for(self, key: str) -> str | None:
-        with self.engine.connect() as c:
-            return c.execute(sa.select(keys.c.job_id).where(keys.c.key_hash == key_hash(key))).scalar()
