@@ -28,8 +28,9 @@ from robot.errors import (
     NeedsConfirmation,
 )
 from robot.faultpoints import crash_point
-from robot.jobs.models import Candidate, JobResult, Outcome
+from robot.jobs.models import Candidate, JobResult
 from robot.money import CENT, Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.pages.tab import JobberTab

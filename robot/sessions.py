@@ -29,8 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from playwright.async_api import async_playwright
+
 from flows.pages.tab import JobberTab
+from robot.browser import launch
 from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotError, SessionExpired
+from robot.evidence import capture
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
@@ -111,8 +115,6 @@ class SessionPool:
     async def start(self) -> "SessionPool":
         self._closing = False
         if self._pw is None:
-            from playwright.async_api import async_playwright
-
             self._own_pw = async_playwright()
             self._pw = await self._own_pw.start()
         await self._ensure_browser()
@@ -144,8 +146,6 @@ class SessionPool:
         return dict(self._sessions)
 
     async def _ensure_browser(self) -> "Browser":
-        from robot.browser import launch
-
         async with self._browser_lock:
             if self._browser is not None and self._browser.is_connected():
                 return self._browser
@@ -310,8 +310,6 @@ class SessionPool:
                 sess.job_id = None
 
     async def _evidence(self, sess: MerchantSession, exc: BaseException) -> None:
-        from robot.evidence import capture
-
         if not isinstance(exc, Exception):
             return
         if self._browser is None or not self._browser.is_connected() or sess.closed:

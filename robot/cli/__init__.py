@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 import typer
+from typer._click import exceptions as cx
 
-from robot.cli import merchants, mock, system
+from robot.cli import (
+    demo,
+    doctor,
+    fixtures_cmd,
+    helpstyle,
+    jobs,
+    merchants,
+    mock,
+    payments,
+    selectors_cmd,
+    staff,
+    system,
+    tokenize,
+    webhooks,
+)
 from robot.cli.console import err
 from robot.logging import redact_text
 
@@ -18,29 +35,24 @@ app = typer.Typer(
 )
 app.add_typer(mock.app, name="mock")
 app.add_typer(merchants.app, name="merchants")
-app.add_typer(__import__("robot.cli.selectors_cmd", fromlist=["app"]).app, name="selectors")
-app.add_typer(__import__("robot.cli.tokenize", fromlist=["app"]).app, name="tokenize")
-app.add_typer(__import__("robot.cli.fixtures_cmd", fromlist=["app"]).app, name="fixtures")
-app.add_typer(__import__("robot.cli.staff", fromlist=["app"]).app, name="staff")
+app.add_typer(selectors_cmd.app, name="selectors")
+app.add_typer(tokenize.app, name="tokenize")
+app.add_typer(fixtures_cmd.app, name="fixtures")
+app.add_typer(staff.app, name="staff")
 system.register(app)
-__import__("robot.cli.doctor", fromlist=["register"]).register(app)  # doctor
-__import__("robot.cli.payments", fromlist=["register"]).register(app)  # payments + demo
-__import__("robot.cli.jobs", fromlist=["register"]).register(app)  # enqueue, worker, serve, handoff, jobs
-__import__("robot.cli.webhooks", fromlist=["register"]).register(app)  # webhooks, openapi
-
-__import__("robot.cli.helpstyle", fromlist=["use_click_style_help"]).use_click_style_help(app)
+doctor.register(app)
+demo.register(app)
+payments.register(app)      # charge, deposit, refund, void, link, reconcile, ...
+jobs.register(app)          # enqueue, worker, serve, handoff, jobs
+webhooks.register(app)      # webhooks, openapi
+helpstyle.use_click_style_help(app)
 
 
 def main() -> None:
     """The `jobber-robot` entry point. Everything the robot writes is private to its user: the
     modules write their files 0600 themselves, and the umask 077 set here also covers what
     other code writes for it (SQLite's journal files, Chromium's profile and downloads)."""
-    import os
-
     os.umask(0o077)
-    import sys
-
-    from typer._click import exceptions as cx  # typer's own click (it vendors one)
 
     try:
         code = app(standalone_mode=False)
@@ -70,8 +82,6 @@ def usage_problem(exc: Exception) -> str:
     """Click's usage error without the values typed: click repeats an unexpected argument, an
     unknown option and a bad value as they were typed, and one of them may be a card number or
     a password put in the wrong place. The parameter and the rule are kept."""
-    from typer._click import exceptions as cx
-
     if isinstance(exc, cx.NoSuchOption):
         name = exc.option_name if _OPTION_NAME.match(exc.option_name or "") else "(not shown)"
         return f"invalid input: no such option {name}"

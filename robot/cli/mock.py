@@ -7,6 +7,11 @@ from pathlib import Path
 
 import typer
 
+from fixtures.gateway_sandbox import server as gateway_sandbox
+from fixtures.jobber_site import server as jobber_site
+from fixtures.jobber_site.hosts import Hosts
+from robot import serving
+
 app = typer.Typer(help="Run the mock Jobber site or the sandbox gateway.", no_args_is_help=True)
 
 
@@ -20,10 +25,6 @@ def jobber(
                                                  "browsers resolve *.localhost to this machine by themselves"),
 ) -> None:
     """Start the mock Jobber site: its identity and app hosts on one port (and the /_mock/ admin API)."""
-    from fixtures.jobber_site.hosts import Hosts
-    from fixtures.jobber_site.server import serve
-    from robot import serving
-
     hosts = Hosts(domain)
 
     def addresses(base: str) -> list[str]:
@@ -32,8 +33,8 @@ def jobber(
                 f"Mock Jobber sign-in:  http://{hosts.identity}:{bound}/",
                 f"Admin API:            {base}/_mock/state"]
 
-    serve(host=host, port=port, data_dir=data_dir, scenario=scenario, domain=domain,
-          runner=functools.partial(serving.run, announce=addresses))
+    jobber_site.serve(host=host, port=port, data_dir=data_dir, scenario=scenario, domain=domain,
+                      runner=functools.partial(serving.run, announce=addresses))
 
 
 @app.command("gateway")
@@ -44,8 +45,6 @@ def gateway(
     scenario: str = typer.Option("demo", help="Scenario to seed when the database is new"),
 ) -> None:
     """Start the sandbox payment gateway (with its /_sandbox/ admin API)."""
-    from fixtures.gateway_sandbox.server import serve
-    from robot import serving
-
-    serve(host=host, port=port, data_dir=data_dir, scenario=scenario, runner=functools.partial(
-        serving.run, announce=lambda base: [f"Sandbox gateway API:  {base}/v1/", f"Admin API:            {base}/_sandbox/state"]))
+    gateway_sandbox.serve(host=host, port=port, data_dir=data_dir, scenario=scenario, runner=functools.partial(
+        serving.run, announce=lambda base: [f"Sandbox gateway API:  {base}/v1/",
+                                            f"Admin API:            {base}/_sandbox/state"]))

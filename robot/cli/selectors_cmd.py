@@ -16,13 +16,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from playwright.async_api import async_playwright
 from rich.markup import escape
 from rich.table import Table
 
+from flows.pages.tab import JobberTab
 from flows.pages.walk import check_app, check_sign_in, drift_message, drifted, fallbacks, skipped
+from robot.browser import launch
 from robot.cli.console import err, out
+from robot.config import load_settings
 from robot.errors import RobotError
 from robot.locators import Resolution, registry
+from robot.logging import configure_logging
+from robot.replay import offline
+from robot.replay import suggest as sg
+from robot.replay.har import scenario_dirs
+from robot.sessions import SessionPool
+from robot.twofactor import PromptCodeProvider
+from robot.vault import Vault
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,9 +56,6 @@ async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: st
 
     The sign-in goes through the session pool, so a refused password or authenticator seed is
     never submitted again by a check (each try spends one of Jobber's few before a lock-out)."""
-    from flows.pages.tab import JobberTab
-    from robot.sessions import SessionPool
-
     tell = say or (lambda words: None)
     timeout = settings.action_timeout_ms
     tell("starting the browser…")
@@ -96,8 +104,6 @@ def _table(results: list[Resolution]) -> Table:
 def _fixture_dirs(given: list[Path] | None) -> list[Path]:
     """Scenario folders: the given ones (a scenario, or a folder of them), else every committed
     recording of the normal layout (the drift-* variants are checked when named)."""
-    from robot.replay.har import scenario_dirs
-
     if given:
         out: list[Path] = []
         for p in given:
@@ -107,11 +113,6 @@ def _fixture_dirs(given: list[Path] | None) -> list[Path]:
 
 
 async def _with_browser(fn: Any) -> Any:
-    from playwright.async_api import async_playwright
-
-    from robot.browser import launch
-    from robot.config import load_settings
-
     settings = load_settings()
     async with async_playwright() as pw:
         browser = await launch(pw, headless=True, explicit=settings.browser_path)
@@ -122,8 +123,6 @@ async def _with_browser(fn: Any) -> Any:
 
 
 def _check_fixtures(dirs: list[Path]) -> None:
-    from robot.replay import offline
-
     if not dirs:
         err.print("[red]no recorded fixtures found (record some with `jobber-robot fixtures record`)[/red]")
         raise typer.Exit(2)
@@ -155,11 +154,6 @@ def check(
 ) -> None:
     """Sign in and report, per page and per selector, which still resolve (or, with --fixtures,
     check the recorded snapshots offline and name the drifted selectors)."""
-    from robot.config import load_settings
-    from robot.logging import configure_logging
-    from robot.twofactor import PromptCodeProvider
-    from robot.vault import Vault
-
     if fixtures or fixtures_dir:
         _check_fixtures(_fixture_dirs(fixtures_dir))
         return
@@ -221,9 +215,6 @@ def suggest(
 ) -> None:
     """Rank candidates for a drifted selector from the snapshots' accessibility tree and print a
     TOML patch to review. Nothing is changed: apply the patch yourself after checking it."""
-    from robot.replay import offline
-    from robot.replay import suggest as sg
-
     dirs = _fixture_dirs(fixtures_dir)
     if selector is not None and (selector.count(".") != 1 or selector.split(".")[0] not in registry()
                                  or selector.split(".")[1] not in registry()[selector.split(".")[0]].selectors):

@@ -91,7 +91,7 @@ def _merchants() -> list[MerchantCredentials]:
 def dash(tmp_path_factory: pytest.TempPathFactory, mock_jobber: Any, world_sandbox: Any) -> Iterator[Dash]:
     from robot.dashboard.mount import with_support
     from robot.dashboard.staff import StaffStore
-    from robot.jobs.intake import create_app
+    from robot.api.serve import create_app
 
     reset_world(mock_jobber, world_sandbox)
     env = make_env(tmp_path_factory.mktemp("dashboard"), mock_jobber, world_sandbox, merchants=_merchants(),

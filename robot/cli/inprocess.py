@@ -10,11 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
+import typer
+from dbos import DBOS
+
+from robot.cli.console import err, out
+from robot.config import get_settings
+from robot.errors import RobotError
+from robot.jobs import dbos_app
 from robot.jobs.models import JobResult, Outcome
+from robot.jobs.queue import enqueue
+from robot.jobs.steering import cancel
+from robot.jobs.store import get_job
+from robot.jobs.worker import Worker
+from robot.logging import configure_logging, redact_text
+from robot.twofactor import PromptCodeProvider
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -28,10 +42,6 @@ DRAIN_SECONDS = 60.0
 
 def enqueue_only(job: Any, settings: "Settings", *, job_id: str | None = None, json_output: bool = False,
                  idempotency_key: str | None = None) -> str:
-    from robot.cli.console import err, out
-    from robot.jobs import dbos_app
-    from robot.jobs.queue import enqueue
-
     client = dbos_app.client(settings)
     try:
         jid, created = enqueue(job, client=client, job_id=job_id, idempotency_key=idempotency_key)
@@ -75,10 +85,6 @@ STOP_SECONDS = 10.0
 
 def _cancel_in_store(settings: "Settings", job_id: str) -> str:
     """Cancel the job (wakes a wait for a person too); its status afterwards."""
-    from robot.errors import RobotError
-    from robot.jobs import dbos_app
-    from robot.jobs.store import cancel, get_job
-
     client = dbos_app.client(settings)
     _quiet_console()  # (making a client sets DBOS's own level again)
     try:
@@ -94,8 +100,6 @@ def _quiet_console() -> None:
     """After Ctrl-C the person reads one line: what DBOS and the flows say while the cancelled
     job winds down (a task cancelled, a run superseded, an awaited workflow cancelled) is what
     they asked for, kept in the log file only."""
-    import logging
-
     logging.getLogger("dbos").setLevel(logging.CRITICAL)
     for h in logging.getLogger().handlers:
         if getattr(h, "_jobber_robot", False) and type(h) is logging.StreamHandler:
@@ -124,14 +128,7 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
     Ctrl-C (SIGINT) cancels the job in the job store, stops its run here and raises
     JobInterrupted: nothing is left `running`, and a later `jobs retry` resumes it."""
     if watch is not None:
-        watch.starting()  # before the imports: DBOS and Playwright take seconds to load
-    from dbos import DBOS
-
-    from robot.jobs import dbos_app
-    from robot.jobs.queue import enqueue
-    from robot.jobs.worker import Worker
-    from robot.twofactor import PromptCodeProvider
-
+        watch.starting()
     loop = asyncio.get_running_loop()
     interrupted = asyncio.Event()
     try:
@@ -173,8 +170,6 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
         try:
             result = result_task.result()
         except Exception as exc:  # noqa: BLE001 - the workflow raised (a bug) or was cancelled
-            from robot.logging import redact_text
-
             # an unexpected error's text may quote a page, a password or a card number: masked
             result = JobResult(job_id=jid, kind=job.kind, merchant=job.merchant, outcome=Outcome.failed,
                                message=f"the job ended with {type(exc).__name__}: {redact_text(str(exc)[:300])}",
@@ -193,11 +188,6 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
 
 def execute_queued(job: Any, *, json_output: bool, wait: bool = True, job_id: str | None = None,
                    watch: JobWatch | None = None) -> JobResult:
-    import typer
-
-    from robot.config import get_settings
-    from robot.logging import configure_logging
-
     settings = get_settings()
     settings.ensure_dirs()
     configure_logging(settings, console=not json_output)
