@@ -61,6 +61,7 @@ class JobWatch(Protocol):
 
     def starting(self) -> None: ...
     def queued(self, job_id: str) -> None: ...
+    def draining(self, job_ids: list[str]) -> None: ...
     def progress(self, job_id: str, what: str, value: Any) -> None: ...
     def pause(self) -> None: ...
     def resume(self) -> None: ...
@@ -121,6 +122,22 @@ async def _stop_cancelled(worker: Any, job_id: str) -> None:
         await asyncio.wait([task], timeout=STOP_SECONDS)
 
 
+async def _drain(rt: Any, interrupted: asyncio.Event, watch: JobWatch | None) -> None:
+    """Other jobs this process's worker took from the queue meanwhile may finish here (for up to
+    DRAIN_SECONDS); Ctrl-C ends the wait, and they are handed back to the queue."""
+    if interrupted.is_set() or not rt.active:
+        return
+    if watch is not None:
+        watch.draining(sorted(rt.active))
+    idle = asyncio.ensure_future(rt.wait_idle(DRAIN_SECONDS))
+    stop = asyncio.ensure_future(interrupted.wait())
+    await asyncio.wait({idle, stop}, return_when=asyncio.FIRST_COMPLETED)
+    idle.cancel()
+    stop.cancel()
+    if interrupted.is_set():
+        _quiet_console()
+
+
 async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
                    watch: JobWatch | None = None) -> JobResult:
     """Enqueue the job and run it with an in-process worker; returns its JobResult.
@@ -176,10 +193,11 @@ async def run_here(job: Any, settings: "Settings", *, job_id: str | None = None,
                                error_code=type(exc).__name__)
         return result
     finally:
-        if watch is not None:
-            watch.stop()
         if worker.runtime is not None:
             worker.runtime.on_progress = None
+            await _drain(worker.runtime, interrupted, watch)
+        if watch is not None:
+            watch.stop()
         # interrupted: other jobs this worker picked up are handed back at once (resumed later)
         await worker.stop(grace=0 if interrupted.is_set() else DRAIN_SECONDS)
         if handles_sigint:

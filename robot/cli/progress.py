@@ -77,6 +77,13 @@ class SpinnerWatch:
         self.console.print(f"[dim]job {plain(job_id)} queued; running it here (Ctrl-C cancels it)[/dim]")
         self._show(f"job {plain(job_id)}: waiting for its turn (one job per merchant at a time)…")
 
+    def draining(self, job_ids: list[str]) -> None:
+        self.job_id = None  # the command's own job is done
+        jobs = ", ".join(plain(j) for j in job_ids)
+        self.console.print(f"[dim]this process also took {jobs} from the queue: letting it finish "
+                           "(Ctrl-C hands it back to the queue)[/dim]", soft_wrap=True)
+        self._show(f"finishing {jobs}…")
+
     def progress(self, job_id: str, what: str, value: Any) -> None:
         if job_id != self.job_id:
             return  # another job this process picked up

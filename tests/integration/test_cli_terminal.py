@@ -138,3 +138,26 @@ def test_selectors_check_at_a_terminal_says_each_phase(tmp_path: Path, mock_jobb
             term.proc.kill()
     assert code == 0, term.plain[-3000:]
     assert term.plain.index("checking the app's pages") < term.plain.index("every required selector resolves")
+
+
+def test_other_jobs_the_command_took_are_named_and_ctrl_c_hands_them_back(tmp_path: Path, mock_jobber: Any,
+                                                                          world_sandbox: Any) -> None:
+    """The command's in-process worker serves the shared queue: a job queued by someone else may be
+    taken too. After its own result, the command says which job it lets finish; Ctrl-C then hands
+    that one back to the queue (not cancelled: a worker resumes it) and the command ends with its own
+    result."""
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox, handoff_timeout_seconds=300)
+    try:
+        other = env.enqueue({"kind": "charge", "merchant": "bravo", "invoice": 2001,
+                             "tender": {"type": "card_on_file", "customer_id": "cus_rivers"}})
+        proc, lines = _charge(env, "acme", 1042, "cus_chen")
+        lines.wait_for(f"this process also took {other} from the queue", timeout=180)
+        code, stdout, stderr = _interrupt(proc, lines)
+        assert code == 0, stderr
+        assert "succeeded" in stdout and mock_jobber.admin.invoice(1042)["status"] == "paid"
+        assert "Traceback" not in stderr and "interrupted" not in stderr
+        assert env.job(other).status not in ("cancelled", "finished", "failed")  # handed back, resumable
+        assert world_sandbox.admin.transactions("bravo") == []
+    finally:
+        env.stop_all()
