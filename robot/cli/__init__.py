@@ -58,9 +58,15 @@ def main() -> None:
         code = app(standalone_mode=False)
     except cx.NoArgsIsHelpError:
         sys.exit(2)  # the help was printed
-    except typer.Abort:
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C outside a job (click's Abort)
+            err.print("[yellow]interrupted[/yellow]")
+            sys.exit(130)
         err.print("[red]aborted[/red]")
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C before the command started (or after it ended)
+        err.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)
     except cx.ClickException as exc:
         err.print(f"[red]{usage_problem(exc)}[/red]")
         err.print("[dim]nothing was done; see --help[/dim]")

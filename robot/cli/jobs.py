@@ -173,6 +173,7 @@ def register(app: typer.Typer) -> None:
     enqueue_app = typer.Typer(help="Put a job on the queue and print its id (same options as the direct "
                                    "commands); `jobber-robot worker` runs it.", no_args_is_help=True,
                               callback=_enqueue_only)
+
     payments.register(enqueue_app)
     app.add_typer(enqueue_app, name="enqueue")
     app.add_typer(jobs_app, name="jobs")
@@ -193,8 +194,12 @@ def register(app: typer.Typer) -> None:
             _fail(exc.message, 2)
 
     @app.command("serve")
-    def serve(host: str = typer.Option(None, "--host"), port: int = typer.Option(None, "--port")) -> None:
-        """HTTP intake for the POS back end: POST /jobs, GET /jobs/{id}, POST /jobs/{id}/handoff."""
+    def serve(host: str = typer.Option(None, "--host", help="interface to bind (default JOBBER_ROBOT_SERVE_HOST: "
+                                       "127.0.0.1, this machine only)"),
+              port: int = typer.Option(None, "--port", help="port (default JOBBER_ROBOT_SERVE_PORT; 0: a free one, "
+                                       "printed)")) -> None:
+        """The POS API (POST /jobs, GET /jobs/JOB_ID, POST /jobs/JOB_ID/handoff; docs/api.md) and the support
+        dashboard (/support/). Prints where it listens and one line per request."""
         settings = _settings()
         configure_logging(settings, console_level=settings.log_level)  # a service: show its steps
         try:

@@ -8,6 +8,7 @@ Exit codes: 0 succeeded / pending / dry run, 1 any other outcome, 2 bad input.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from robot.cli.console import err
-from robot.cli.inprocess import execute_queued
+from robot.cli.console import err, plain
+from robot.cli.inprocess import JobInterrupted, execute_queued
+from robot.cli.progress import SpinnerWatch
 from robot.cli.summary import print_result
 from robot.config import get_settings
 from robot.errors import InputError, RobotError
@@ -34,7 +36,27 @@ def execute(job: Any, *, json_output: bool, wait: bool = True, job_id: str | Non
     """Run one job through the job queue (SQLite, or Postgres when JOBBER_ROBOT_DATABASE_URL is set):
     enqueue it, run it with an in-process worker and return its result. With wait=False (or
     --no-wait) only enqueue it, print the job id and exit 0; a `jobber-robot worker` runs it."""
-    return execute_queued(job, json_output=json_output, wait=wait, job_id=job_id)
+    try:
+        return execute_queued(job, json_output=json_output, wait=wait, job_id=job_id,
+                              watch=None if json_output else SpinnerWatch())
+    except JobInterrupted as stop:
+        interrupted(stop.job_id, stop.status, json_output=json_output)
+        raise  # not reached: interrupted() exits
+
+
+def interrupted(job_id: str | None, status: str | None, *, json_output: bool) -> None:
+    """Ctrl-C: one line saying what became of the job, exit 130 (the shell's code for SIGINT)."""
+    if job_id is None:
+        line = "interrupted: nothing was queued"
+    elif status == "cancelled":
+        line = (f"interrupted: job {plain(job_id)} cancelled (`jobber-robot jobs retry {plain(job_id)}` resumes it "
+                "from its last finished stage; the gateway never moves money twice for it)")
+    else:
+        line = f"interrupted: job {plain(job_id)} had already ended ({plain(status)}): `jobber-robot jobs show {plain(job_id)}`"
+    if json_output:
+        print(json.dumps({"job_id": job_id, "status": status, "interrupted": True}))
+    err.print(f"[yellow]{line}[/yellow]", soft_wrap=True)
+    raise typer.Exit(130)
 
 
 # --- building jobs -----------------------------------------------------------------------------

@@ -36,6 +36,8 @@ from robot.twofactor import PromptCodeProvider
 from robot.vault import Vault
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from robot.config import Settings
     from robot.twofactor import CodeProvider
     from robot.vault import Vault
@@ -47,23 +49,30 @@ __all__ = ["app", "drift_message", "drifted", "fallbacks", "run_check"]
 
 
 async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: str | None = None,
-                    code_provider: "CodeProvider | None" = None) -> list[Resolution]:
+                    code_provider: "CodeProvider | None" = None,
+                    say: "Callable[[str], None] | None" = None) -> list[Resolution]:
     """Sign in as `merchant` and probe every page's selectors; returns one row per selector.
+    `say(words)` is told what it does now (the command's spinner).
 
     The sign-in goes through the session pool, so a refused password or authenticator seed is
     never submitted again by a check (each try spends one of Jobber's few before a lock-out)."""
+    tell = say or (lambda words: None)
     timeout = settings.action_timeout_ms
+    tell("starting the browser…")
     async with SessionPool(settings, vault, code_provider=code_provider, jobber_url=url) as pool:
         assert pool.browser is not None
         creds = vault.get(merchant)
         base = (url or creds.jobber_url or settings.jobber_url).rstrip("/")
+        tell("checking Jobber's sign-in page (signed out)…")
         anon = await pool.browser.new_context()
         try:
             results = await check_sign_in(JobberTab(await anon.new_page(), base, timeout))
         finally:
             await anon.close()
         results += skipped("identity_notice", why="shown only when Jobber blocks a sign-in")
+        tell(f"signing in to Jobber as {merchant}…")
         async with pool.job(merchant, "selectors-check") as sess:
+            tell("checking the app's pages: invoices, payment forms, a client, a quote (nothing is saved)…")
             login = sess.last_login
             mfa = registry()["mfa"].selectors
             if login is not None and login.verified_2fa:
@@ -159,8 +168,15 @@ def check(
                           f"{', '.join(names) or 'no merchant'})[/red]")
                 raise typer.Exit(2)
             merchant = names[0]
-        results = asyncio.run(run_check(settings, vault, merchant, url,
-                                        PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds)))
+        status = err.status("starting…", spinner="dots")
+        if err.is_terminal:
+            status.start()
+        try:
+            prompt = PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds, pause=status.stop,
+                                        resume=status.start if err.is_terminal else None)
+            results = asyncio.run(run_check(settings, vault, merchant, url, prompt, say=status.update))
+        finally:
+            status.stop()
     except RobotError as exc:
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from None

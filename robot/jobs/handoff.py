@@ -70,6 +70,7 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
     inside a step."""
     job_id = DBOS.workflow_id
     assert job_id is not None
+    rt = runtime.current()
     if _in_step():
         waiter_id = f"{job_id}.wait-{uuid.uuid4().hex[:8]}"
 
@@ -83,15 +84,21 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
         await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
         await _needs_person(job_id, status, question, waiter_id)
+        if rt is not None:
+            rt.progress(job_id, "handoff", question)
         answer = await handle.get_result()
     else:
         question = {"kind": kind, "to": job_id, "topic": topic, **details}
         await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
         await _needs_person(job_id, status, question, uuid.uuid4().hex[:8])
+        if rt is not None:
+            rt.progress(job_id, "handoff", question)
         answer = await DBOS.recv_async(topic, timeout_seconds=timeout)
     await DBOS.set_event_async("handoff", None)
     await DBOS.set_event_async("status", "running")
+    if rt is not None:
+        rt.progress(job_id, "handoff", None)
     if answer == CANCELLED:
         return None
     return answer

@@ -9,6 +9,7 @@ waits (robot/jobs/handoff.py) need it, and the workflow calls the handoff.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,9 @@ class Runtime:
     active: set[str] = field(default_factory=set)          # job ids running in this process
     tasks: dict[str, Any] = field(default_factory=dict)     # job id → its asyncio task
     handoff_timed_out: set[str] = field(default_factory=set)
+    #: told what a job here does now: (job id, "step", stage name) or (job id, "handoff", the
+    #: question a person is asked, None once answered); a direct command's spinner listens
+    on_progress: Callable[[str, str, Any], None] | None = None
 
     def __post_init__(self) -> None:
         self._idle = asyncio.Event()
@@ -47,6 +51,13 @@ class Runtime:
         if task is not None:
             self.tasks[job_id] = task
         self._idle.clear()
+
+    def progress(self, job_id: str, what: str, value: Any) -> None:
+        if self.on_progress is not None:
+            try:
+                self.on_progress(job_id, what, value)
+            except Exception:  # noqa: BLE001 - a display never stops a job
+                pass
 
     def finished(self, job_id: str) -> None:
         self.active.discard(job_id)

@@ -5,10 +5,10 @@ job (robot/jobs/handoff.py) and publishes the job's final state (robot/webhooks/
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from robot.errors import RobotError
-from robot.jobs.handoff import CANCELLED, waiting_for
+from robot.jobs.handoff import CANCELLED, TOPIC_2FA, TOPIC_CONFIRM, waiting_for
 from robot.jobs.links import link
 from robot.jobs.queue import QUEUE, enqueue, store_url
 from robot.jobs.resource import resource
@@ -32,10 +32,22 @@ def cancel(client: "DBOSClient", job_id: str) -> JobView:
     if question:
         # a job waiting for a person: wake its wait so it stops now, not at the handoff timeout
         client.send(question["to"], CANCELLED, question["topic"])
+    _wake_waiters(client, job_id, question)
     after = get_job(client, job_id)
     # the final state's webhook (robot/webhooks): the cancelling process captures it
     publish_with_client(client, "job.cancelled", job_id, resource(after).model_dump(mode="json"))
     return after
+
+
+def _wake_waiters(client: "DBOSClient", job_id: str, question: dict[str, Any] | None) -> None:
+    """End every other wait of the job too: an earlier execution's (a worker killed while the job
+    waited) is still pending, and would hold whichever process picks it up until its timeout."""
+    answered = question["to"] if question else None
+    for st in client.list_workflows(workflow_id_prefix=f"{job_id}.wait-", status=["PENDING", "ENQUEUED"],
+                                    load_input=False, load_output=False):
+        if st.workflow_id != answered:
+            for topic in (TOPIC_2FA, TOPIC_CONFIRM):
+                client.send(st.workflow_id, CANCELLED, topic)
 
 
 def retry(client: "DBOSClient", job_id: str) -> str:

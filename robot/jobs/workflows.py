@@ -37,7 +37,7 @@ from robot.jobs.fence import WorkflowFence
 from robot.jobs.handoff import QueueConfirmer
 from robot.jobs.models import JobResult
 from robot.jobs.queue import WORKFLOW
-from robot.jobs.runtime import runtime
+from robot.jobs.runtime import current, runtime
 from robot.logging import redact_text
 from robot.outcomes import Outcome
 from robot.webhooks.events import job_snapshot, publish_in_workflow
@@ -56,6 +56,8 @@ class DurableSteps:
             return await fn()
 
         await DBOS.set_event_async("step", name)
+        if (rt := current()) is not None and DBOS.workflow_id is not None:
+            rt.progress(DBOS.workflow_id, "step", name)
         return await DBOS.run_step_async({"name": name}, stage)
 
 
