@@ -82,6 +82,9 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
     results = Results(machine=_machine())
     with w.started(plan, queue_concurrency=max(8, max(sizes.throughput))) as world:
         s = world.settings
+        from robot.logging import configure_logging
+
+        configure_logging(s, console=False)  # the robot's log goes to its file; the bench prints tables
         results.settings = {"trace": s.trace, "queue_concurrency": s.queue_concurrency, "invoices_per_merchant":
                             plan.invoices, "quick": sizes.quick}
         inv = Invoices(plan)

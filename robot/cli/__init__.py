@@ -6,7 +6,7 @@ import re
 
 import typer
 
-from robot.cli import merchants, mock, system
+from robot.cli import bench, merchants, mock, system
 from robot.cli.console import err
 from robot.logging import redact_text
 
@@ -27,6 +27,7 @@ __import__("robot.cli.doctor", fromlist=["register"]).register(app)  # doctor
 __import__("robot.cli.payments", fromlist=["register"]).register(app)  # payments + demo
 __import__("robot.cli.jobs", fromlist=["register"]).register(app)  # enqueue, worker, serve, handoff, jobs
 __import__("robot.cli.webhooks", fromlist=["register"]).register(app)  # webhooks, openapi
+bench.register(app)  # bench
 
 __import__("robot.cli.helpstyle", fromlist=["use_click_style_help"]).use_click_style_help(app)
 
