@@ -16,7 +16,9 @@
 - Contexts idle longer than `settings.session_idle_seconds` are closed (`close_idle`, also run
   whenever a job starts). A crashed or disconnected browser is relaunched on the next job.
 - Each job records a Playwright trace chunk; it is kept (scrubbed) only when the job fails,
-  with a screenshot and the page HTML (robot.evidence).
+  with a screenshot and the page HTML at the failing step (robot.evidence). The chunk is the
+  action log only (cheap); screenshots and DOM snapshots are recorded for a retried job (one
+  that failed before: its evidence folder exists) or with `settings.trace_full`.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class MerchantSession:
     logins: int = 0                       # password sign-ins made during the current job
     total_logins: int = 0                 # ... and over this context's life
     tracing: bool = False
+    trace_full: bool = False              # the tracing records screenshots and DOM snapshots
     chunk_open: bool = False
     artifacts: list[Path] = field(default_factory=list)
     last_login: LoginResult | None = None
@@ -178,7 +181,7 @@ class SessionPool:
         context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
         tracing = False
         if self.settings.trace:
-            await context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            await context.tracing.start(screenshots=False, snapshots=False, sources=False)
             tracing = True
         page = await context.new_page()
         sess = MerchantSession(merchant=merchant, creds=creds, base_url=base_url, context=context,
@@ -292,6 +295,7 @@ class SessionPool:
             sess.logins = 0
             sess.artifacts = []
             if sess.tracing:
+                await self._trace_mode(sess, full=self._wants_full_trace(job_id))
                 await sess.context.tracing.start_chunk(title=job_id)
                 sess.chunk_open = True
             try:
@@ -308,6 +312,20 @@ class SessionPool:
             finally:
                 sess.last_used = time.monotonic()
                 sess.job_id = None
+
+    def _wants_full_trace(self, job_id: str) -> bool:
+        """Screenshots and DOM snapshots for this job: when asked, or when it ran before and
+        failed (a retry: its evidence folder is there), so the retry's trace shows everything."""
+        from robot.evidence import job_dir_path
+
+        return self.settings.trace_full or job_dir_path(self.settings.artifacts_dir, job_id).exists()
+
+    async def _trace_mode(self, sess: MerchantSession, *, full: bool) -> None:
+        if sess.trace_full == full:
+            return
+        await sess.context.tracing.stop()
+        await sess.context.tracing.start(screenshots=full, snapshots=full, sources=False)
+        sess.trace_full = full
 
     async def _evidence(self, sess: MerchantSession, exc: BaseException) -> None:
         from robot.evidence import capture
