@@ -107,6 +107,8 @@ class SessionPool:
         self._sessions: dict[str, MerchantSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.launches = 0
+        #: each merchant's invoice number → Jobber id, learned by its jobs (checked on use, see flows)
+        self.invoice_ids: dict[str, dict[int, int]] = {}
         self._closing = False
         self.log = get_logger("sessions")
 
@@ -368,6 +370,11 @@ class PoolAccess:
 
     def page(self) -> Any:
         return self.pool.page(self.merchant, self.job_id)
+
+    @property
+    def invoice_ids(self) -> dict[int, int]:
+        """The merchant's invoice number → Jobber id memory (flows.runtime.HeldJobber)."""
+        return self.pool.invoice_ids.setdefault(self.merchant, {})
 
 
 __all__ = ["MerchantSession", "PoolAccess", "SessionExpired", "SessionPool"]

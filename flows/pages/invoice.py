@@ -27,6 +27,12 @@ class InvoicePage(BasePage):
         self._id = invoice_id
         return self
 
+    async def shown(self, invoice_id: int) -> "InvoicePage":
+        """The invoice the browser already shows (no navigation), once its data is there."""
+        self._id = invoice_id
+        await self.wait_ready()
+        return self
+
     async def reload(self) -> "InvoicePage":
         """Load it afresh (what Jobber has now, not what the page read a moment ago)."""
         return await self.open(self.invoice_id)
