@@ -42,7 +42,7 @@ class Sizes:
 
     @classmethod
     def quick_run(cls) -> "Sizes":
-        return cls(floor=5, naive=2, cold=1, warm=5, rows=1, throughput=(1, 2, 4), jobs_per_merchant=2,
+        return cls(floor=5, naive=1, cold=1, warm=4, rows=1, throughput=(1, 2, 4), jobs_per_merchant=1,
                    throughput_latency=False, contexts=(1, 4), quick=True)
 
     @classmethod
