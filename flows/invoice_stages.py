@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 
@@ -26,6 +27,7 @@ from robot.errors import (
     InvoiceNotFound,
     InvoiceNotOpen,
     NeedsConfirmation,
+    PageDriftError,
 )
 from robot.faultpoints import crash_point
 from robot.jobs.models import Candidate, JobResult
@@ -98,15 +100,24 @@ async def find_target(ctx: "FlowContext", invoice: int | None, client: str | Non
     the candidates when several match (no guessing). Jobber's invoice numbers need not be
     unique, so a number is matched with the client (and the amount) too."""
     if invoice is not None:
+        known = _known_ids(ctx).get(invoice)
+        if known is not None:
+            async with ctx.jobber.page() as tab:
+                if await _opens_as(ctx, tab, known, invoice):
+                    return Target(invoice=invoice, invoice_id=known, client=client)
+            _known_ids(ctx).pop(invoice, None)  # another invoice now, or none: search the number
         async with ctx.jobber.page() as tab:
             listing = await invoices_list(ctx, tab)
             rows = await listing.matching(invoice, client, amount)
+            same_number = rows if client is None and amount is None else await listing.matching(invoice)
             if not rows and client is not None and await listing.matching(invoice):
                 theirs = (await listing.matching(invoice))[0].client
                 raise ClientMismatch(f"invoice #{invoice} belongs to {theirs}, not to {client}")
         if not rows:
             raise InvoiceNotFound(f"invoice #{invoice} is not in this Jobber account")
         if len(rows) == 1:
+            if len(same_number) == 1:  # the only invoice with that number: remembered for later jobs
+                _known_ids(ctx)[invoice] = rows[0].id
             return Target(invoice=invoice, invoice_id=rows[0].id, client=client)
         return Target(client=client or rows[0].client, candidates=_candidates(rows), duplicate_number=True)
     assert client is not None
@@ -138,16 +149,55 @@ async def invoices_list(ctx: "FlowContext", tab: "JobberTab") -> InvoicesPage:
     return await listing.open()
 
 
-async def open_invoice(ctx: "FlowContext", tab: "JobberTab", number: int, invoice_id: int | None = None
-                       ) -> InvoicePage:
-    """Open an invoice by its Jobber id when known (this job learnt it), else search its number."""
-    ids: dict[int, int] = getattr(ctx.jobber, "invoice_ids", {})
-    invoice_id = invoice_id if invoice_id is not None else ids.get(number)
-    if invoice_id is not None:
-        return await InvoicePage(tab).open(invoice_id)
-    inv = await (await invoices_list(ctx, tab)).open_invoice(number)
-    ids[number] = inv.invoice_id
+def _known_ids(ctx: "FlowContext") -> dict[int, int]:
+    """The merchant's invoice number → Jobber id (see HeldJobber); an empty one when none is kept."""
+    ids = getattr(ctx.jobber, "invoice_ids", None)
+    return ids if isinstance(ids, dict) else {}
+
+
+def _mark_loaded(ctx: "FlowContext", inv: InvoicePage) -> InvoicePage:
+    loaded = getattr(ctx.jobber, "loaded", None)
+    if isinstance(loaded, set):
+        loaded.add(inv.invoice_id)
     return inv
+
+
+def _shows_invoice(tab: "JobberTab", invoice_id: int) -> bool:
+    return (current_app_page(tab) == "invoice"
+            and urlparse(tab.page.url).path.rstrip("/").rsplit("/", 1)[-1] == str(invoice_id))
+
+
+async def _opens_as(ctx: "FlowContext", tab: "JobberTab", invoice_id: int, number: int) -> bool:
+    """Open a remembered id and check it, not trust it: the invoice must carry that number."""
+    try:
+        inv = await InvoicePage(tab).open(invoice_id)
+        if await inv.number() != number:
+            return False
+    except PageDriftError:
+        return False  # no such invoice any more (or not readable): search the number instead
+    _mark_loaded(ctx, inv)
+    return True
+
+
+def _loaded_here(ctx: "FlowContext", tab: "JobberTab", invoice_id: int) -> bool:
+    """The tab shows that invoice as this execution loaded it (no other page since)."""
+    loaded = getattr(ctx.jobber, "loaded", None)
+    return isinstance(loaded, set) and invoice_id in loaded and _shows_invoice(tab, invoice_id)
+
+
+async def open_invoice(ctx: "FlowContext", tab: "JobberTab", number: int, invoice_id: int | None = None,
+                       *, reuse: bool = False) -> InvoicePage:
+    """Open an invoice by its Jobber id when known (given, or remembered for its number and
+    checked), else search its number. With `reuse`, an invoice this execution loaded, has not
+    written to since, and the tab still shows is not loaded again."""
+    if invoice_id is not None:
+        if reuse and _loaded_here(ctx, tab, invoice_id):
+            return await InvoicePage(tab).shown(invoice_id)
+        return _mark_loaded(ctx, await InvoicePage(tab).open(invoice_id))
+    known = _known_ids(ctx).get(number)
+    if known is not None and await _opens_as(ctx, tab, known, number):
+        return await InvoicePage(tab).shown(known)
+    return _mark_loaded(ctx, await (await invoices_list(ctx, tab)).open_invoice(number))
 
 
 async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None, amount: Decimal | None,
@@ -160,7 +210,7 @@ async def verify_invoice(ctx: "FlowContext", number: int, *, client: str | None,
     shows the payment, the invoice is taken as it was before it (it may be Paid by now), so the
     record step finds the payment and the read-back expects what this job did."""
     async with ctx.jobber.page() as tab:
-        inv = await open_invoice(ctx, tab, number, invoice_id)
+        inv = await open_invoice(ctx, tab, number, invoice_id, reuse=True)  # checked just now (remembered id)
         view = await inv.read()
         if earlier is not None and any(details_match(p.details, earlier.txn_id) for p in view.payments):
             if client is not None and not _same_client(view.client, client):
@@ -259,8 +309,10 @@ async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, met
                          details: str, date_: date | None = None) -> Recorded:
     """Look for a payment whose Details carry the txn id; record one only when there is none."""
     async with ctx.jobber.page() as tab:
-        # a fresh load: the look before the write reads what Jobber has now
-        inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id)
+        # the look before the write reads what Jobber has now: the page this execution loaded in
+        # its verify stage (only the gateway ran since, and the fence right before Save stops
+        # another execution), else a fresh load (a resumed job, another page shown)
+        inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id, reuse=True)
         existing = await inv.find_payment_by_details(txn_id)
         if existing is not None:
             return Recorded(payment_id=existing.id, existed=True)
@@ -273,14 +325,26 @@ async def record_payment(ctx: "FlowContext", target: Target, *, txn_id: str, met
             await ctx.fence()
 
         pid = await inv.collect_payment(method, amount, date_, details, before_save=fence)
+        loaded = getattr(ctx.jobber, "loaded", None)
+        if isinstance(loaded, set):
+            loaded.discard(inv.invoice_id)  # written to: a later look loads it afresh
         crash_point("jobber:after_save")
         return Recorded(payment_id=pid)
 
 
 async def read_back(ctx: "FlowContext", target: Target, txn_id: str | None = None) -> ReadBack:
+    """The invoice after the save. The page the save left the browser on is read as it is when
+    it shows the payment just recorded (Jobber's answer to the save re-rendered it: balance and
+    payments come from that one answer); otherwise the invoice is loaded afresh."""
     async with ctx.jobber.page() as tab:
-        inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id)
-        view = await inv.read()
+        view = None
+        if txn_id is not None and target.invoice_id is not None and _shows_invoice(tab, target.invoice_id):
+            shown = await (await InvoicePage(tab).shown(target.invoice_id)).read()
+            if any(details_match(p.details, txn_id) for p in shown.payments):
+                view = shown
+        if view is None:
+            inv = await open_invoice(ctx, tab, target.invoice or 0, target.invoice_id)
+            view = await inv.read()
     found = True
     if txn_id is not None:
         found = any(details_match(p.details, txn_id) for p in view.payments)

@@ -66,7 +66,12 @@ class HeldJobber:
         self.access = access
         self._stack: AsyncExitStack | None = None
         self._tab: "JobberTab | None" = None
-        self.invoice_ids: dict[int, int] = {}  # invoice number → Jobber id, learned during this job
+        # invoice number → Jobber id: the merchant's (the session pool keeps it across jobs) or this
+        # job's; an id from it is checked against the number of the invoice it opens, never trusted
+        known = getattr(access, "invoice_ids", None)
+        self.invoice_ids: dict[int, int] = known if isinstance(known, dict) else {}
+        #: invoice ids loaded by this execution on the held tab (what Jobber had then, this job)
+        self.loaded: set[int] = set()
 
     def page(self) -> AbstractAsyncContextManager["JobberTab"]:
         return self._held()
@@ -83,6 +88,7 @@ class HeldJobber:
 
     async def release(self, exc: BaseException | None = None) -> None:
         stack, self._stack, self._tab = self._stack, None, None
+        self.loaded.clear()
         if stack is None:
             return
         if exc is None:

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     action_timeout_ms: int = Field(default=10_000, ge=500, le=300_000)
     session_idle_seconds: int = Field(default=300, ge=10, description="Close a merchant's browser context after this idle time")
     trace: bool = Field(default=True, description="Record a Playwright trace per job (kept only when the job fails)")
+    trace_full: bool = Field(default=False, description="Screenshots and DOM snapshots in every job's trace (costly); "
+                             "by default only a retried job's trace has them, the others keep the action log")
 
     # Login
     unavailable_retries: int = Field(default=3, ge=0, le=10, description="Retries when Jobber is unavailable (never for a bad password)")

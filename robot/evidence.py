@@ -37,9 +37,14 @@ if TYPE_CHECKING:
 _JOB_ID_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def job_dir(artifacts_dir: Path, job_id: str) -> Path:
+def job_dir_path(artifacts_dir: Path, job_id: str) -> Path:
+    """Where a job's evidence goes (not made)."""
     safe = _JOB_ID_RE.sub("_", job_id).replace("..", "_").strip(".")[:100] or "job"
-    d = artifacts_dir / safe
+    return artifacts_dir / safe
+
+
+def job_dir(artifacts_dir: Path, job_id: str) -> Path:
+    d = job_dir_path(artifacts_dir, job_id)
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     return d
 

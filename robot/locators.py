@@ -247,6 +247,7 @@ class PageLocators:
         self.spec = page_spec(page_key)
         self.timeout_ms = timeout_ms
         self.scopes = dict(scopes or {})
+        self._scopes_found: dict[str, "Locator"] = {}  # scope selectors resolved once (a Locator is lazy)
 
     @property
     def page(self) -> "Page":
@@ -264,8 +265,13 @@ class PageLocators:
             return self.root
         if sel.scope in self.scopes:
             return self.scopes[sel.scope]
+        if sel.scope in self._scopes_found:
+            return self._scopes_found[sel.scope]
         found = await self._resolve(sel.scope, deadline)
-        return found[0] if found else None
+        if found is None:
+            return None
+        self._scopes_found[sel.scope] = found[0]
+        return found[0]
 
     async def _resolve(self, key: str, deadline: float) -> tuple["Locator", int] | None:
         if key in self.scopes:
@@ -291,6 +297,8 @@ class PageLocators:
             if "closed" in str(exc).lower():
                 raise
             return None
+        if len(cands) == 1:
+            return cands[0], 0  # the only way to find it just resolved: no second look
         for i, cand in enumerate(cands):
             if await cand.count() > 0:
                 return cand, i

@@ -16,7 +16,9 @@
 - Contexts idle longer than `settings.session_idle_seconds` are closed (`close_idle`, also run
   whenever a job starts). A crashed or disconnected browser is relaunched on the next job.
 - Each job records a Playwright trace chunk; it is kept (scrubbed) only when the job fails,
-  with a screenshot and the page HTML (robot.evidence).
+  with a screenshot and the page HTML at the failing step (robot.evidence). The chunk is the
+  action log only (cheap); screenshots and DOM snapshots are recorded for a retried job (one
+  that failed before: its evidence folder exists) or with `settings.trace_full`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from playwright.async_api import async_playwright
 from flows.pages.tab import JobberTab
 from robot.browser import launch
 from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotError, SessionExpired
-from robot.evidence import capture
+from robot.evidence import capture, job_dir_path
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
@@ -60,6 +62,7 @@ class MerchantSession:
     logins: int = 0                       # password sign-ins made during the current job
     total_logins: int = 0                 # ... and over this context's life
     tracing: bool = False
+    trace_full: bool = False              # the tracing records screenshots and DOM snapshots
     chunk_open: bool = False
     artifacts: list[Path] = field(default_factory=list)
     last_login: LoginResult | None = None
@@ -108,6 +111,8 @@ class SessionPool:
         self._sessions: dict[str, MerchantSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.launches = 0
+        #: each merchant's invoice number → Jobber id, learned by its jobs (checked on use, see flows)
+        self.invoice_ids: dict[str, dict[int, int]] = {}
         self._closing = False
         self.log = get_logger("sessions")
 
@@ -178,7 +183,7 @@ class SessionPool:
         context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
         tracing = False
         if self.settings.trace:
-            await context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            await context.tracing.start(screenshots=False, snapshots=False, sources=False)
             tracing = True
         page = await context.new_page()
         sess = MerchantSession(merchant=merchant, creds=creds, base_url=base_url, context=context,
@@ -292,6 +297,7 @@ class SessionPool:
             sess.logins = 0
             sess.artifacts = []
             if sess.tracing:
+                await self._trace_mode(sess, full=self._wants_full_trace(job_id))
                 await sess.context.tracing.start_chunk(title=job_id)
                 sess.chunk_open = True
             try:
@@ -308,6 +314,18 @@ class SessionPool:
             finally:
                 sess.last_used = time.monotonic()
                 sess.job_id = None
+
+    def _wants_full_trace(self, job_id: str) -> bool:
+        """Screenshots and DOM snapshots for this job: when asked, or when it ran before and
+        failed (a retry: its evidence folder is there), so the retry's trace shows everything."""
+        return self.settings.trace_full or job_dir_path(self.settings.artifacts_dir, job_id).exists()
+
+    async def _trace_mode(self, sess: MerchantSession, *, full: bool) -> None:
+        if sess.trace_full == full:
+            return
+        await sess.context.tracing.stop()
+        await sess.context.tracing.start(screenshots=full, snapshots=full, sources=False)
+        sess.trace_full = full
 
     async def _evidence(self, sess: MerchantSession, exc: BaseException) -> None:
         if not isinstance(exc, Exception):
@@ -348,6 +366,11 @@ class PoolAccess:
 
     def page(self) -> Any:
         return self.pool.page(self.merchant, self.job_id)
+
+    @property
+    def invoice_ids(self) -> dict[int, int]:
+        """The merchant's invoice number → Jobber id memory (flows.runtime.HeldJobber)."""
+        return self.pool.invoice_ids.setdefault(self.merchant, {})
 
 
 __all__ = ["MerchantSession", "PoolAccess", "SessionExpired", "SessionPool"]

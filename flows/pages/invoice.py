@@ -30,6 +30,12 @@ class InvoicePage(BasePage):
         self._id = invoice_id
         return self
 
+    async def shown(self, invoice_id: int) -> "InvoicePage":
+        """The invoice the browser already shows (no navigation), once its data is there."""
+        self._id = invoice_id
+        await self.wait_ready()
+        return self
+
     @property
     def invoice_id(self) -> int:
         return getattr(self, "_id", 0)

@@ -10,6 +10,7 @@ import typer
 from typer._click import exceptions as cx
 
 from robot.cli import (
+    bench,
     demo,
     doctor,
     fixtures_cmd,
@@ -45,6 +46,7 @@ demo.register(app)
 payments.register(app)      # charge, deposit, refund, void, link, reconcile, ...
 jobs.register(app)          # enqueue, worker, serve, handoff, jobs
 webhooks.register(app)      # webhooks, openapi
+bench.register(app)         # bench
 helpstyle.use_click_style_help(app)
 
 

@@ -173,6 +173,7 @@ def register(app: typer.Typer) -> None:
     enqueue_app = typer.Typer(help="Put a job on the queue and print its id (same options as the direct "
                                    "commands); `jobber-robot worker` runs it.", no_args_is_help=True,
                               callback=_enqueue_only)
+
     payments.register(enqueue_app)
     app.add_typer(enqueue_app, name="enqueue")
     app.add_typer(jobs_app, name="jobs")

@@ -34,7 +34,7 @@ def jobber(
                 f"Admin API:            {base}/_mock/state"]
 
     jobber_site.serve(host=host, port=port, data_dir=data_dir, scenario=scenario, domain=domain,
-                      runner=functools.partial(serving.run, announce=addresses))
+          runner=functools.partial(serving.run, announce=addresses))
 
 
 @app.command("gateway")
@@ -46,5 +46,4 @@ def gateway(
 ) -> None:
     """Start the sandbox payment gateway (with its /_sandbox/ admin API)."""
     gateway_sandbox.serve(host=host, port=port, data_dir=data_dir, scenario=scenario, runner=functools.partial(
-        serving.run, announce=lambda base: [f"Sandbox gateway API:  {base}/v1/",
-                                            f"Admin API:            {base}/_sandbox/state"]))
+        serving.run, announce=lambda base: [f"Sandbox gateway API:  {base}/v1/", f"Admin API:            {base}/_sandbox/state"]))

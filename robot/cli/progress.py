@@ -53,7 +53,7 @@ def question_line(job_id: str, question: dict[str, Any]) -> str:
 
 
 class SpinnerWatch:
-    """robot.jobs.inprocess.JobWatch on the error console."""
+    """robot.cli.inprocess.JobWatch on the error console."""
 
     def __init__(self, console: Console = err) -> None:
         self.console = console

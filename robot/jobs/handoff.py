@@ -68,9 +68,9 @@ def _in_step() -> bool:
 async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict[str, Any]) -> Any:
     """Publish the question, wait for the answer (None on timeout). Works in workflow code and
     inside a step."""
-    rt = runtime.current()
     job_id = DBOS.workflow_id
     assert job_id is not None
+    rt = runtime.current()
     if _in_step():
         waiter_id = f"{job_id}.wait-{uuid.uuid4().hex[:8]}"
 

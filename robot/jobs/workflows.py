@@ -56,8 +56,7 @@ class DurableSteps:
             return await fn()
 
         await DBOS.set_event_async("step", name)
-        rt = current()
-        if rt is not None and DBOS.workflow_id is not None:
+        if (rt := current()) is not None and DBOS.workflow_id is not None:
             rt.progress(DBOS.workflow_id, "step", name)
         return await DBOS.run_step_async({"name": name}, stage)
 

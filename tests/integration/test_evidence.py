@@ -45,6 +45,7 @@ def _assert_absent(files: dict[str, bytes], secrets: list[str]) -> None:
 
 async def test_failed_job_evidence_has_no_secret_in_clear(world: World) -> None:
     configure_logging(world.settings, console=False)
+    world.settings.trace_full = True  # the full trace (screencast, DOM snapshots, network log) is masked too
     totp = TotpCodes()
     async with world.pool(totp=totp) as pool:
         with pytest.raises(RuntimeError) as info:
@@ -126,6 +127,7 @@ def _cookie_values(obj: Any) -> list[str]:
 async def test_evidence_masks_the_pending_sign_in_cookie_and_authenticity_tokens(world: World) -> None:
     # bravo signs in with a code a person hands over; a wrong one fails the job half signed in,
     # holding the pending sign-in cookie (the password was accepted, 2FA is to go)
+    world.settings.trace_full = True  # the full trace: its network log holds the cookies
     async with world.pool(code_provider=FixedCode("000000")) as pool:
         with pytest.raises(TwoFactorRejected) as info:
             async with pool.job("bravo", "pending-1"):
@@ -167,3 +169,43 @@ def test_scrub_html_masks_token_like_hidden_inputs_and_csrf_meta() -> None:
     for secret in ("Zm9vYmFyYmF6cXV4MTIzNDU2", "hKFo2SBxYnVTLWJLM2FyZHFZ", "eyJhbGciOiJIUzI1NiJ9.e30.abc123"):
         assert secret not in out
     assert 'value="1042"' in out and "owner@acme.test" in out and "width=device-width" in out
+
+
+# --- issue 15: a light trace by default, the full one on a retry ------------------------------------
+
+
+def _trace_entries(job_dir: Path) -> tuple[list[str], bytes]:
+    with zipfile.ZipFile(job_dir / "trace.zip") as z:
+        names = z.namelist()
+        return names, b"".join(z.read(n) for n in names if n.endswith(".trace"))
+
+
+async def test_a_first_failure_keeps_the_action_log_and_a_retry_gets_the_full_trace(world: World) -> None:
+    job_dir = world.settings.artifacts_dir / "retry-1"
+    async with world.pool() as pool:
+        with pytest.raises(RuntimeError):
+            async with pool.job("acme", "retry-1") as sess:
+                await sess.page.goto(world.site.url + "/invoices")
+                raise RuntimeError("flow blew up")
+        # what a failure needs is there: the page as it was, its HTML, the steps the browser took
+        assert {p.name for p in job_dir.iterdir()} == {"screenshot.png", "page.html", "trace.zip"}
+        names, events = _trace_entries(job_dir)
+        assert b"/invoices" in events, "the action log names the page the job went to"
+        assert b'"type":"screencast-frame"' not in events and b'"type":"frame-snapshot"' not in events, \
+            "a first attempt's trace carries no screenshots or DOM snapshots"
+        assert not any(n.endswith((".jpeg", ".png")) for n in names)
+
+        # the same job again (a retry): its trace has screenshots and DOM snapshots
+        with pytest.raises(RuntimeError):
+            async with pool.job("acme", "retry-1") as sess:
+                await sess.page.goto(world.site.url + "/invoices")
+                raise RuntimeError("flow blew up again")
+        names, events = _trace_entries(job_dir)
+        assert b'"type":"frame-snapshot"' in events and b'"type":"screencast-frame"' in events
+
+        # and a later, different job is back to the light trace
+        with pytest.raises(RuntimeError):
+            async with pool.job("acme", "other-1"):
+                raise RuntimeError("boom")
+        _, events = _trace_entries(world.settings.artifacts_dir / "other-1")
+        assert b'"type":"frame-snapshot"' not in events

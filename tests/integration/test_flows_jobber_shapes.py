@@ -100,6 +100,7 @@ async def test_a_repeated_invoice_number_goes_to_a_person_unless_the_client_tell
     pinned = await shapes.run({"merchant": "delta-north", "kind": "charge", "invoice": 3001, "client": "Omar Haddad",
                                "tender": CHEN})
     assert pinned.outcome is Outcome.succeeded, pinned.message
+    assert 3001 not in shapes.pool.invoice_ids.get("delta-north", {}), "a repeated number is never remembered"
     invoices = shapes.site.admin.account(FRANCHISE_EMAIL, north)["invoices"]  # type: ignore[union-attr]
     omar = next(i for i in invoices if i["number"] == 3001 and i["client"] == "Omar Haddad")
     hannah = next(i for i in invoices if i["number"] == 3001 and i["client"] == "Hannah Brooks")
