@@ -25,7 +25,7 @@ from robot.cli import (
     tokenize,
     webhooks,
 )
-from robot.cli.console import err
+from robot.cli.console import err, interrupt_said
 from robot.logging import redact_text
 
 app = typer.Typer(
@@ -62,18 +62,26 @@ def main() -> None:
         sys.exit(2)  # the help was printed
     except typer.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C outside a job (click's Abort)
-            err.print("[yellow]interrupted[/yellow]")
-            sys.exit(130)
+            _interrupted()
         err.print("[red]aborted[/red]")
         sys.exit(1)
     except KeyboardInterrupt:  # Ctrl-C before the command started (or after it ended)
-        err.print("[yellow]interrupted[/yellow]")
-        sys.exit(130)
+        _interrupted()
     except cx.ClickException as exc:
         err.print(f"[red]{usage_problem(exc)}[/red]")
         err.print("[dim]nothing was done; see --help[/dim]")
         sys.exit(exc.exit_code)
+    if code == 130 and not interrupt_said():  # typer's own answer to Ctrl-C: exit 130, silently
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted() -> None:
+    """Ctrl-C outside a payment job (doctor, selectors check, a prompt): one line, exit 130. Written
+    to the real stderr: a live display (the doctor's checklist) may still hold the console's."""
+    sys.__stderr__.write("interrupted (Ctrl-C): nothing more was done\n")
+    sys.__stderr__.flush()
+    sys.exit(130)
 
 
 #: an option name as typed: letters and dashes only (anything else may be a value put there)

@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from robot.cli.console import err, plain
+from robot.cli.console import err, plain, say_interrupted
 from robot.cli.inprocess import JobInterrupted, execute_queued
 from robot.cli.progress import SpinnerWatch
 from robot.cli.summary import print_result
@@ -56,7 +56,7 @@ def interrupted(job_id: str | None, status: str | None, *, json_output: bool) ->
         line = f"interrupted: job {plain(job_id)} had already ended ({plain(status)}): `jobber-robot jobs show {plain(job_id)}`"
     if json_output:
         print(json.dumps({"job_id": job_id, "status": status, "interrupted": True}))
-    err.print(f"[yellow]{line}[/yellow]", soft_wrap=True)
+    say_interrupted(line)
     raise typer.Exit(130)
 
 

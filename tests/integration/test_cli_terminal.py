@@ -161,3 +161,23 @@ def test_other_jobs_the_command_took_are_named_and_ctrl_c_hands_them_back(tmp_pa
         assert world_sandbox.admin.transactions("bravo") == []
     finally:
         env.stop_all()
+
+
+def test_ctrl_c_in_the_doctor_says_so_and_exits_130(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
+    """Outside a payment job (typer turns Ctrl-C into a silent exit 130): one line, no traceback."""
+    reset_world(mock_jobber, world_sandbox)
+    env = make_env(tmp_path, mock_jobber, world_sandbox)
+    proc = subprocess.Popen([CLI, "doctor", "acme"], env={**env.env, "COLUMNS": "200"}, cwd=env.tmp,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.procs.append(proc)  # type: ignore[arg-type]
+    try:
+        assert proc.stderr is not None
+        lines = Lines(proc.stderr)
+        lines.wait_for("Vault key and credentials decrypt")
+        code, _, stderr = _interrupt(proc, lines)
+        assert code == 130, stderr
+        assert stderr.strip().splitlines()[-1] == "interrupted (Ctrl-C): nothing more was done", stderr
+        for noise in NOISE:
+            assert noise not in stderr, stderr
+    finally:
+        env.stop_all()
