@@ -7,6 +7,7 @@ Each server gets --port 0 and says which port it bound: the test reads that from
 
 from __future__ import annotations
 
+import ctypes
 import re
 import signal
 import subprocess
@@ -23,15 +24,25 @@ CLI = str(Path(sys.executable).parent / "jobber-robot")
 ACCESS = re.compile(r"^\d\d:\d\d:\d\d (GET|POST) (/\S*) (\d{3}) \d+ ms$")
 
 
+def _die_with_the_test() -> None:
+    """In the child: SIGTERM when the test process dies (a killed pytest leaves no server behind)."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+
+
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Lines, Lines, str]:
     proc = subprocess.Popen([CLI, "mock", *args, "--port", "0", "--data-dir", str(tmp_path)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "HOME": str(tmp_path)})
+                            env={"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "HOME": str(tmp_path)},
+                            preexec_fn=_die_with_the_test)
     assert proc.stdout is not None and proc.stderr is not None
     out, err = Lines(proc.stdout), Lines(proc.stderr)
-    listening = out.wait_for("Listening on ", timeout=60)
-    m = re.search(r"Listening on (http://127\.0\.0\.1:(\d+))", listening)
-    assert m and int(m.group(2)) > 0, listening
+    try:
+        listening = out.wait_for("Listening on ", timeout=120)  # a loaded machine starts slowly
+        m = re.search(r"Listening on (http://127\.0\.0\.1:(\d+))", listening)
+        assert m and int(m.group(2)) > 0, listening
+    except BaseException:
+        _stop(proc)  # never leave a server behind
+        raise
     return proc, out, err, m.group(1)
 
 
