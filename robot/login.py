@@ -111,7 +111,7 @@ class _Attempt:
 
     def __init__(self, tab: "JobberTab", creds: "MerchantCredentials", provider: CodeProvider,
                  totp: TotpCodes, next_path: str | None, may_submit_password: bool,
-                 seed_refused: bool = False) -> None:
+                 seed_refused: bool = False, *, submitted_before: bool = False) -> None:
         self.tab = tab
         self.creds = creds
         self.provider = provider
@@ -120,6 +120,8 @@ class _Attempt:
         self.may_submit_password = may_submit_password
         self.seed_refused = seed_refused
         self.password_attempts = 0
+        self.submitted_before = submitted_before  # by an earlier try of this sign-in (before an outage)
+        self.password_status: int | None = None  # the HTTP status of the page that answered our password
         self.code_attempts = 0
         self.verified = False
         self.channel: str | None = None
@@ -220,19 +222,32 @@ class _Attempt:
     async def _password(self) -> LoginResult | None:
         form = SignInPage(self.tab)
         if self.password_attempts:
-            # back on the form after our one submit: Jobber refused the e-mail or password
+            # back on the form after our one submit. Jobber refuses a password by saying so (its
+            # message) on the page that answers the POST (a 4xx); a fresh form with no message came
+            # by a redirect: the sign-in was lost on the way (its state expired, or every session
+            # was ended while it ran). That password was not refused: marking it so would stop the
+            # merchant's robot for nothing; the job ends unavailable and may run again.
             error = await form.error_text()
+            if error is None and (self.password_status or 200) < 400:
+                raise JobberUnavailable("Jobber showed a fresh sign-in form after the password without saying it "
+                                        "refused it (the sign-in was lost on the way); the password is not marked "
+                                        "refused and the job can run again")
             return self.result(LoginOutcome.bad_credentials,
                                f"Jobber refused the e-mail or password ({error or 'no reason shown'}); update them "
                                f"with `jobber-robot merchants update {self.creds.merchant} --password`",
                                attempts_left=await form.attempts_left())
         if not self.may_submit_password:
+            if self.submitted_before:
+                # a retry of this sign-in after an outage: the password went once already and is not
+                # sent twice in one sign-in; that is no refusal (the next job may sign in again)
+                raise JobberUnavailable("the sign-in did not finish after the password was submitted; it is not "
+                                        "submitted twice in one sign-in and is not marked refused")
             return self.result(LoginOutcome.bad_credentials, "a password may not be submitted now")
         password = self.creds.jobber_password.get_secret_value()
         register_password_forms(password)
         self.log.info("submitting the sign-in form")
         self.password_attempts += 1
-        status = await form.sign_in(self.creds.jobber_email, password)
+        status = self.password_status = await form.sign_in(self.creds.jobber_email, password)
         if status is not None and status >= 500:
             raise JobberUnavailable(f"Jobber answered {status} to the sign-in form")
         return None
@@ -358,7 +373,7 @@ async def login(
         tries += 1
         # a password submitted once in this sign-in is not submitted by a retry after an outage
         attempt = _Attempt(tab, creds, provider, totp, next_path, may_submit_password and submitted == 0,
-                           seed_refused)
+                           seed_refused, submitted_before=submitted > 0)
         result = await attempt.run()
         submitted += result.password_attempts
         return result

@@ -13,6 +13,7 @@ from robot.errors import (
     AccountNotFound,
     BadCredentials,
     CaptchaRequired,
+    JobberUnavailable,
     PageDriftError,
     TwoFactorRejected,
     TwoFactorRequired,
@@ -104,6 +105,22 @@ async def test_wrong_password_is_bad_credentials_after_exactly_one_attempt_and_n
     world.vault.update("acme", jobber_password="correct-horse-42")  # the support fix
     async with world.pool() as pool, pool.job("acme", "fixed") as sess:
         assert sess.last_login is not None and sess.last_login.ok
+
+
+async def test_a_sign_in_lost_on_the_way_is_not_a_refused_password(world: World) -> None:
+    """Found by the 200-job soak: a fresh sign-in form after the right password (no message; the
+    sign-in was lost on the way) was taken for a refusal, and the merchant's robot stopped for good.
+    It is Jobber being unavailable for this job; the next one signs in with the same password."""
+    world.add()
+    world.site.admin.faults(restart_sign_in=True)  # type: ignore[union-attr]
+    async with world.pool() as pool:
+        with pytest.raises(JobberUnavailable, match="not marked refused"):
+            async with pool.job("acme", "lost"):
+                pass
+    assert world.user()["failed_logins"] == 0
+    async with world.pool() as pool, pool.job("acme", "again") as sess:
+        assert sess.last_login is not None and sess.last_login.ok
+    assert world.state()["password_posts"] == 2
 
 
 async def test_a_blocked_user_is_reported_with_the_unblock_action_and_no_11th_try(world: World) -> None:
