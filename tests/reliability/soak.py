@@ -229,9 +229,11 @@ class Soak:
     # --- chaos --------------------------------------------------------------------------------
     def _fault(self) -> None:
         rng = self.rng
-        pick = rng.choices(["jobber_latency", "jobber_500", "force_logout", "mfa_again", "captcha",
-                            "gateway_latency", "gateway_500", "dropped_after_commit", "kill", "stall"],
-                           weights=[3, 2, 2, 2, 1, 3, 2, 3, 3, 2])[0]
+        #: every run stalls and kills a worker at least once, however quickly its jobs go by
+        first = [k for k, n in (("stall", self.counts.stalls), ("kill", self.counts.kills)) if n == 0]
+        pick = first[0] if first else rng.choices(
+            ["jobber_latency", "jobber_500", "force_logout", "mfa_again", "captcha", "gateway_latency", "gateway_500",
+             "dropped_after_commit", "kill", "stall"], weights=[3, 2, 2, 2, 1, 3, 2, 3, 3, 2])[0]
         site, box = self.site.admin, self.sandbox.admin
         if pick == "kill":
             self._kill(rng.choice(sorted(self.workers)))

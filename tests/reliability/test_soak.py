@@ -6,7 +6,7 @@ It prints one line a person can compare across runs (README "Guarantees"):
 `soak seed=S: jobs=N faults=F kills=K stalls=T mismatches=0`, and fails on any mismatch. The
 seed (JOBBER_ROBOT_SOAK_SEED, default 16) makes the jobs and the faults' order repeatable; the
 timing of a loaded machine still varies which job each fault meets. Both are in CI's slow run:
-the short one (20 planned, 26 with the second wave, a fault every 6 s on average) and the long one
+the short one (20 planned, 26 with the second wave, a fault every 3 s on average) and the long one
 (200 jobs, a fault every 10 s: as many faults per minute of CI, spread over many more jobs).
 """
 
@@ -42,7 +42,7 @@ def run_soak(tmp_path: Path, site: Any, sandbox: Any, jobs: int, timeout: float,
 
 @pytest.mark.timeout(900)
 def test_short_soak(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
-    run_soak(tmp_path, mock_jobber, world_sandbox, jobs=20, timeout=600)
+    run_soak(tmp_path, mock_jobber, world_sandbox, jobs=20, timeout=600, chaos_every=3.0)
 
 
 @pytest.mark.timeout(3000)
