@@ -27,10 +27,11 @@ from pydantic import BaseModel
 
 from flows.draft import Draft
 from flows.invoice_stages import OPEN_STATUSES, Target, open_invoice, record_payment
-from flows.pages.details import details_text, transaction_of
+from flows.pages.details import details_match, details_text, transaction_of
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
 from flows.tender import invoice_of, job_of
+from robot.faultpoints import crash_point
 from robot.gateway.models import TransactionKind, TransactionStatus
 from robot.jobs.models import JobResult, ReconcileJob
 from robot.money import Money, fmt
@@ -156,6 +157,19 @@ async def _repair_one(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]
     return {**row, "repair": "recorded", "payment_id": rec.payment_id}
 
 
+async def _finish_void(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]:
+    """A transaction voided at the gateway whose Jobber payment is still there (the void job lost
+    Jobber after the void): delete that payment, as the void flow does, looking first."""
+    async with ctx.jobber.page() as tab:
+        inv = await open_invoice(ctx, tab, row["jobber_invoice"])
+        for payment in await inv.payments():
+            if details_match(payment.details, row["transaction"]):
+                await (await inv.payment_page(payment.id)).delete(before_save=ctx.fence)
+                crash_point("jobber:after_save")
+                return {**row, "repair": "deleted", "payment_id": payment.id}
+    return {**row, "repair": "deleted"}  # an earlier run did it
+
+
 async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
     txns = await ctx.step("gateway", lambda: _gateway_side(ctx, job.since, job.until))
     payments = await ctx.step("jobber", lambda: _jobber_side(ctx, job.since, job.until))
@@ -164,8 +178,12 @@ async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
         repaired = []
         for row in report["missing_in_jobber"]:
             repaired.append(await ctx.step("record", functools.partial(_repair_one, ctx, row)))
-        report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"]
+        voided = [r for r in report["amount_mismatch"]
+                  if r["status"] == TransactionStatus.voided.value and len(r.get("payment_ids", [])) == 1]
+        finished = [await ctx.step("record", functools.partial(_finish_void, ctx, row)) for row in voided]
+        report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"] + finished
         report["missing_in_jobber"] = [r for r in repaired if r.get("repair") != "recorded"]
+        report["amount_mismatch"] = [r for r in report["amount_mismatch"] if r not in voided]
     draft.report.update(report)
     draft.report["period"] = {"since": job.since.isoformat() if job.since else None,
                               "until": job.until.isoformat() if job.until else None}

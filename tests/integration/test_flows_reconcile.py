@@ -50,3 +50,28 @@ async def test_reconcile_reports_each_kind_of_drift_and_repair_records_the_missi
     assert again.report["missing_in_jobber"] == [] and again.report.get("repaired") == []
     assert len(flow_world.payments(1070)) == 2
     assert len(flow_world.txns()) == 3  # reconcile never moves money
+
+
+async def test_repair_deletes_the_jobber_payment_of_a_transaction_voided_after_it_was_recorded(
+        flow_world: FlowWorld) -> None:
+    """Found by the 200-job soak: a void job that voided at the gateway and then lost Jobber left the
+    payment in Jobber, and `reconcile --repair` (the runbook's end of a bad day) did not fix it."""
+    charged = await flow_world.run({"kind": "charge", "invoice": 1042,
+                                    "tender": {"type": "card_on_file", "customer_id": "cus_chen"}})
+    assert charged.ok and len(flow_world.payments(1042)) == 1
+    gw = flow_world.gateway()
+    try:
+        await gw.void(charged.gateway_transaction_id or "", idempotency_key="void-by-hand")
+    finally:
+        await gw.aclose()
+    report = (await flow_world.run({"kind": "reconcile"})).report
+    assert [m["transaction"] for m in report["amount_mismatch"]] == [charged.gateway_transaction_id]
+
+    fixed = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert [(x["transaction"], x["repair"]) for x in fixed.report["repaired"]] == [
+        (charged.gateway_transaction_id, "deleted")]
+    assert flow_world.payments(1042) == [] and fixed.report["amount_mismatch"] == []
+    assert flow_world.invoice(1042)["balance"] == flow_world.invoice(1042)["total"]
+
+    again = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert again.report["repaired"] == [] and again.report["amount_mismatch"] == []
