@@ -43,6 +43,7 @@ def _fuzz(tmp: Path, examples: int, derandomize: bool) -> list[str]:
     return ran
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 def test_no_server_error_and_no_schema_violation(tmp_path: Path) -> None:
     ran = _fuzz(tmp_path, examples=3, derandomize=True)
     assert "POST /jobs" in ran and "GET /jobs/{job_id}/artifacts/{name}" in ran

@@ -140,6 +140,7 @@ def _unzip_all(data: bytes, prefix: str = "") -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_text_message_code_is_asked_at_the_terminal_again_after_a_typo(doc: World) -> None:
     person = OutboxCodes(doc.site, wrong=1)  # mistypes once, is asked again
     seen: list[DoctorStep] = []

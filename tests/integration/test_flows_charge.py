@@ -152,6 +152,7 @@ async def test_a_charge_that_paid_the_invoice_run_again_says_so_instead_of_refus
     assert flow_world.invoice(1042)["status"] == "paid"
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_ach_debit_is_recorded_pending_and_a_return_reverses_it(flow_world: FlowWorld) -> None:
     token = await flow_world.bank_token()
     r = await flow_world.run({"kind": "charge", "invoice": 1070, "amount": "300.00",

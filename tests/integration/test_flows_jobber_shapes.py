@@ -41,6 +41,7 @@ def _echo_invoice(world: FlowWorld, number: int) -> dict:
     return world.invoice(number, PAGE_EMAIL)
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_charge_deposit_refund_and_void_on_the_new_payment_page(shapes: FlowWorld) -> None:
     deposit = await shapes.run({"merchant": "echo", "kind": "deposit", "invoice": 5042, "amount": "50.00",
                                 "tender": CHEN})

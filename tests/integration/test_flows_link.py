@@ -12,6 +12,7 @@ from tests.plugin_world import FlowWorld
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_link_paid_is_reconciled_once_even_when_reconcile_runs_twice(flow_world: FlowWorld) -> None:
     made = await flow_world.run({"kind": "link", "invoice": 1050, "send_via": "sms", "to": "+15555550187"})
     assert made.outcome is Outcome.pending, made.message

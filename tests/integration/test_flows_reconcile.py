@@ -12,6 +12,7 @@ from tests.plugin_world import FlowWorld
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_reconcile_reports_each_kind_of_drift_and_repair_records_the_missing(flow_world: FlowWorld) -> None:
     matched = await flow_world.run({"kind": "charge", "invoice": 1042,
                                     "tender": {"type": "card_on_file", "customer_id": "cus_chen"}})

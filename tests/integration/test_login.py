@@ -63,6 +63,7 @@ async def test_a_live_session_goes_straight_in_without_typing(world: World) -> N
     assert world.state()["password_posts"] == 1
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_remembered_device_skips_the_code_after_a_forced_log_out(world: World) -> None:
     async with world.pool() as pool, pool.job("acme", "first"):
         pass
@@ -86,6 +87,7 @@ async def test_an_expired_app_session_is_renewed_through_the_identity_session(wo
     assert st["password_posts"] == 1 and st["code_posts"] == 1  # nothing typed again
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_wrong_password_is_bad_credentials_after_exactly_one_attempt_and_never_again(world: World) -> None:
     world.add(jobber_password="wrong-password-1")
     async with world.pool() as pool:
@@ -123,6 +125,7 @@ async def test_a_sign_in_lost_on_the_way_is_not_a_refused_password(world: World)
     assert world.state()["password_posts"] == 2
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_blocked_user_is_reported_with_the_unblock_action_and_no_11th_try(world: World) -> None:
     for _ in range(10):  # someone else's ten wrong passwords block the user
         _wrong_password(world)
@@ -188,6 +191,7 @@ async def test_an_account_the_login_does_not_hold_is_a_typed_error(world: World)
     assert "Delta Lawn West" in info.value.message and "Delta Lawn North" in info.value.message
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_refused_authenticator_code_is_never_sent_again_until_the_seed_changes(world: World) -> None:
     world.add(totp_seed="KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU")  # the merchant re-enrolled their authenticator elsewhere
     async with world.pool() as pool:
@@ -231,6 +235,7 @@ class _TypoThenRight:
         return "000000" if len(self.hints) == 1 else await self.right.get_code(merchant, channel, hint)
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_mistyped_sms_code_is_asked_again(world: World) -> None:
     person = _TypoThenRight(world)
     async with world.pool(code_provider=person) as pool, pool.job("bravo", "typo") as sess:

@@ -44,6 +44,7 @@ async def test_forced_log_out_means_exactly_one_re_login(world: World) -> None:
     assert st["verifications"] == 1  # remembered device: no second code
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_session_dying_mid_job_is_renewed_once_by_the_page_objects(world: World) -> None:
     async with world.pool() as pool:
         async with pool.job("acme", "one") as sess:
