@@ -170,6 +170,28 @@ async def _finish_void(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any
     return {**row, "repair": "deleted"}  # an earlier run did it
 
 
+async def _finish_refunds(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]:
+    """A transaction refunded at the gateway whose Jobber payment does not show every refund (the
+    refund job lost Jobber after the refund): each refund not named in the payment's Details is
+    recorded as the refund flow records it (the payment edited down, the refund's id in Details)."""
+    txn = await ctx.gateway.get_transaction(row["transaction"])
+    recorded = []
+    async with ctx.jobber.page() as tab:
+        inv = await open_invoice(ctx, tab, row["jobber_invoice"])
+        for payment in await inv.payments():
+            if not details_match(payment.details, row["transaction"]):
+                continue
+            page = await inv.payment_page(payment.id)
+            for refund in txn.refunds:
+                if await page.record_refund(refund.id, refund.amount, details_text(
+                        f"refund of {txn.id}", "gateway refund", ctx.job_id, "recorded by reconcile"),
+                        before_save=ctx.fence):
+                    crash_point("jobber:after_save")
+                    recorded.append(refund.id)
+            return {**row, "repair": "refunds recorded", "payment_id": payment.id, "refunds": recorded}
+    return {**row, "repair": "no Jobber payment names the transaction; a person must look"}
+
+
 async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
     txns = await ctx.step("gateway", lambda: _gateway_side(ctx, job.since, job.until))
     payments = await ctx.step("jobber", lambda: _jobber_side(ctx, job.since, job.until))
@@ -181,9 +203,15 @@ async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
         voided = [r for r in report["amount_mismatch"]
                   if r["status"] == TransactionStatus.voided.value and len(r.get("payment_ids", [])) == 1]
         finished = [await ctx.step("record", functools.partial(_finish_void, ctx, row)) for row in voided]
-        report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"] + finished
+        refunded = [r for r in report["amount_mismatch"] if r not in voided and len(r.get("payment_ids", [])) == 1
+                    and Decimal(r["jobber_net"]) > Decimal(r["gateway_net"])
+                    and r["status"] in (TransactionStatus.partially_refunded.value, TransactionStatus.refunded.value)]
+        finished += [await ctx.step("record", functools.partial(_finish_refunds, ctx, row)) for row in refunded]
+        done = [r for r in finished if r.get("repair") in ("deleted", "refunds recorded")]
+        report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"] + done
         report["missing_in_jobber"] = [r for r in repaired if r.get("repair") != "recorded"]
-        report["amount_mismatch"] = [r for r in report["amount_mismatch"] if r not in voided]
+        report["amount_mismatch"] = [r for r in report["amount_mismatch"] if r not in voided and r not in refunded] + [
+            r for r in finished if r not in done]
     draft.report.update(report)
     draft.report["period"] = {"since": job.since.isoformat() if job.since else None,
                               "until": job.until.isoformat() if job.until else None}

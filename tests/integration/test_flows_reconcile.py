@@ -76,3 +76,25 @@ async def test_repair_deletes_the_jobber_payment_of_a_transaction_voided_after_i
 
     again = await flow_world.run({"kind": "reconcile", "repair": True})
     assert again.report["repaired"] == [] and again.report["amount_mismatch"] == []
+
+
+async def test_repair_records_a_refund_the_gateway_made_and_jobber_does_not_show(flow_world: FlowWorld) -> None:
+    """Found by the 200-job soak: a refund job that refunded at the gateway and then lost Jobber left
+    the payment at its full amount, and `reconcile --repair` did not fix it."""
+    charged = await flow_world.run({"kind": "charge", "invoice": 1042,
+                                    "tender": {"type": "card_on_file", "customer_id": "cus_chen"}})
+    assert charged.ok
+    gw = flow_world.gateway()
+    try:
+        refund = await gw.refund(charged.gateway_transaction_id or "", Decimal("1.00"), idempotency_key="by-hand")
+    finally:
+        await gw.aclose()
+    [payment] = flow_world.payments(1042)
+    fixed = await flow_world.run({"kind": "reconcile", "repair": True})
+    [row] = fixed.report["repaired"]
+    assert (row["transaction"], row["repair"], row["refunds"]) == (charged.gateway_transaction_id, "refunds recorded",
+                                                                   [refund.id])
+    [after] = flow_world.payments(1042)
+    assert Decimal(after["amount"]) == Decimal(payment["amount"]) - Decimal("1.00") and refund.id in after["details"]
+    again = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert again.report["repaired"] == [] and again.report["amount_mismatch"] == []

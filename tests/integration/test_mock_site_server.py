@@ -314,7 +314,8 @@ def test_faults_refuse_bad_values_and_change_nothing(jobber: MockJobber, body: d
 
 def test_faults_document(jobber: MockJobber) -> None:
     assert jobber.admin.faults() == {"latency_ms": 0, "error_rate": 0.0, "require_2fa": False, "captcha": False,
-                                     "safe_mode": False, "layout_variant": None, "payment_ui": {}}
+                                     "safe_mode": False, "layout_variant": None, "payment_ui": {},
+                                     "restart_sign_in": False}
     out = jobber.admin.faults(layout_variant="more_actions", payment_ui={"Acme Lawn Care": "page"})
     assert out["layout_variant"] == "more_actions" and out["payment_ui"] == {"Acme Lawn Care": "page"}
     assert jobber.admin.account()["payment_ui"] == "page"
