@@ -41,6 +41,8 @@ class Sizes:
     quick: bool = False
     #: seconds of the run after which each figure stops taking more samples (it keeps one at least)
     budget_s: float | None = None
+    #: merchants for the two-worker PostgreSQL throughput (0: not run); skipped past the budget
+    two_workers: int = 0
 
     @classmethod
     def quick_run(cls) -> "Sizes":
@@ -50,7 +52,8 @@ class Sizes:
     @classmethod
     def full_run(cls) -> "Sizes":
         return cls(floor=15, naive=4, cold=3, warm=15, rows=3, throughput=(1, 2, 4, 8), jobs_per_merchant=3,
-                   throughput_latency=(1, 2), contexts=(1, 4, 16), budget_s=360)
+                   throughput_latency=(1, 2), contexts=(1, 4, 16), budget_s=360,
+                   two_workers=4)
 
     @classmethod
     def tiny_run(cls) -> "Sizes":
@@ -62,7 +65,7 @@ class Sizes:
         merchants = max(max(self.throughput), max(self.contexts))
         passes = len(LATENCIES)
         bursts = len(self.throughput) + len(self.throughput_latency)
-        per_m01 = 1 + self.warm * passes + self.jobs_per_merchant * bursts
+        per_m01 = 1 + self.warm * passes + self.jobs_per_merchant * (bursts + 1) + 1
         return w.Plan(warm_merchants=merchants, cold=self.cold * passes, naive=self.naive * passes,
                       invoices=max(per_m01, self.floor * passes) + 2, row_invoices=2 * self.rows * passes)
 
@@ -178,7 +181,8 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
                     if cold:  # their first jobs (the sign-ins) are not part of the figure
                         await bench.burst([(s, inv.next(s)) for s in cold])
                     world.latency(lat)
-                    jobs = [(s, inv.next(s)) for _ in range(sizes.jobs_per_merchant) for s in slugs]
+                    per = sizes.jobs_per_merchant if deadline is None or time.perf_counter() < deadline else 1
+                    jobs = [(s, inv.next(s)) for _ in range(per) for s in slugs]
                     total, each = await bench.burst(jobs)
                     results.add(Figure(variant=f"throughput_{n}", latency_ms=lat, unit="jobs/min",
                                        samples=[len(jobs) / total * 60],
@@ -186,6 +190,17 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
                                        extra={"merchants": n, "jobs": len(jobs), "seconds": round(total, 2),
                                               "job_done_at": [round(x, 3) for x in each]}))
             world.latency(0)
+
+            if sizes.two_workers and (deadline is None or time.perf_counter() < deadline):
+                from benchmarks import scale
+
+                if scale.postgres_reachable():
+                    say("two workers on PostgreSQL")
+                    slugs = [f"m{i:02d}" for i in range(1, sizes.two_workers + 1)]
+                    got = await asyncio.to_thread(scale.two_workers, world, slugs, inv, sizes.jobs_per_merchant)
+                    results.add(Figure(variant=f"two_workers_{len(slugs)}", unit="jobs/min", samples=[got["jobs_per_min"]],
+                                       note=f"{got['jobs']} jobs of {len(slugs)} merchants, two worker processes "
+                                            "on PostgreSQL", extra={"merchants": len(slugs), **got}))
 
             say("memory")
             for k in sizes.contexts:
