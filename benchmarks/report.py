@@ -108,7 +108,10 @@ def plot(path: Path, r: Results) -> None:
     ax2.set_title("throughput by merchants")
     ax2.legend()
     cpus = r.machine.get("cpus_usable")
-    fig.suptitle(f"jobber-robot bench on {cpus} shared cores" + (" (quick run)" if r.settings.get("quick") else ""))
+    load = [x for x in ((r.machine.get("load_before") or [None])[0], (r.machine.get("load_after") or [None])[0])
+            if x is not None]
+    busy = f", load average {min(load):.0f}-{max(load):.0f}" if load else ""
+    fig.suptitle(f"jobber-robot bench on {cpus} shared cores{busy}" + (" (quick run)" if r.settings.get("quick") else ""))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
