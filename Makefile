@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-.PHONY: setup demo test test-slow test-all openapi clean
+.PHONY: setup demo test test-slow test-all typecheck openapi clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,6 +15,10 @@ test-slow: setup
 
 test-all: setup
 	.venv/bin/python -m pytest -m ''
+
+# strict types on the engine (pyproject.toml [tool.mypy] says which modules)
+typecheck: setup
+	.venv/bin/mypy
 
 # the API's committed contract (docs/openapi.json), written again after a change to the API
 openapi: setup

@@ -12,6 +12,7 @@ Stages: gateway (list ACH debits) → record (per returned debit: refund in Jobb
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,10 @@ from flows.pages.details import details_match, details_text
 from flows.tender import invoice_id_of, invoice_of, job_of
 from robot.faultpoints import crash_point
 from robot.gateway.errors import ACH_RETURN_CODES
-from robot.jobs.models import JobResult, Outcome
+from robot.gateway.models import TransactionKind
+from robot.jobs.models import AchCheckJob, JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -45,7 +48,7 @@ class AchItem(BaseModel):
 async def _debits(ctx: "FlowContext") -> list[AchItem]:
     out = []
     for txn in await ctx.gateway.list_transactions():
-        if txn.kind.value != "ach_debit":
+        if txn.kind is not TransactionKind.ach_debit:
             continue
         out.append(AchItem(txn_id=txn.id, status=txn.status.value, amount=f"{txn.amount:.2f}",
                            return_code=txn.return_code, invoice=invoice_of(txn.description),
@@ -88,7 +91,7 @@ def _flag(ctx: "FlowContext", r: dict[str, Any]) -> dict[str, str]:
             "flag": f"ach_returned {r['return_code']} ({reason}) — {done} {ctx.job_id}"}
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: AchCheckJob, draft: Draft) -> JobResult:
     debits = await ctx.step("gateway", lambda: _debits(ctx))
     returned = [d for d in debits if d.status == "returned"]
     report: dict[str, list[Any]] = {"reversed": [], "already_reversed": [], "not_in_jobber": [], "problems": [],
@@ -98,7 +101,7 @@ async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
         if job.dry_run:
             report["reversed"].append({"transaction": item.txn_id, "invoice": item.invoice, "result": "would_check"})
             continue
-        done = await ctx.step("record", lambda item=item: _reverse(ctx, item))
+        done = await ctx.step("record", functools.partial(_reverse, ctx, item))
         report[{"reversed": "reversed", "already_reversed": "already_reversed",
                 "not_in_jobber": "not_in_jobber"}.get(done["result"], "problems")].append(done)
     draft.report.update(report)

@@ -10,13 +10,14 @@ Stages: verify → gateway → record → verify_after.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flows.draft import Draft
 from flows.invoice_stages import record_and_verify, resolve_and_verify
 from flows.tender import check_tender, gateway_description, jobber_method, move_money, what_moved
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import ChargeJob, DepositJob, JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 STAGES = ["verify", "gateway", "record", "verify_after"]
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft, *, what: str = "charge") -> JobResult:
+async def run(ctx: "FlowContext", job: ChargeJob | DepositJob, draft: Draft, *, what: str = "charge") -> JobResult:
     target = await resolve_and_verify(ctx, draft, job.invoice, job.client, job.amount, moves_money=not job.dry_run)
     assert target.amount is not None
     amount = target.amount

@@ -6,12 +6,13 @@ required and must not exceed what is left of the balance.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flows import charge
 from flows.draft import Draft
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import DepositJob, JobResult
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 STAGES = ["verify", "gateway", "record", "verify_after"]
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: DepositJob, draft: Draft) -> JobResult:
     result = await charge.run(ctx, job, draft, what="take a deposit of")
     if result.outcome in (Outcome.succeeded, Outcome.pending) and result.balance_after is not None:
         left = result.balance_after

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from robot.jobs.models import JobResult, Outcome, StepTiming
+from robot.jobs.models import JobResult, StepTiming
+from robot.outcomes import Outcome
 
 
 @dataclass

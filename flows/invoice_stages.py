@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 
@@ -29,8 +30,9 @@ from robot.errors import (
     PageDriftError,
 )
 from robot.faultpoints import crash_point
-from robot.jobs.models import Candidate, JobResult, Outcome
+from robot.jobs.models import Candidate, JobResult
 from robot.money import CENT, Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.pages.tab import JobberTab
@@ -161,8 +163,6 @@ def _mark_loaded(ctx: "FlowContext", inv: InvoicePage) -> InvoicePage:
 
 
 def _shows_invoice(tab: "JobberTab", invoice_id: int) -> bool:
-    from urllib.parse import urlparse
-
     return (current_app_page(tab) == "invoice"
             and urlparse(tab.page.url).path.rstrip("/").rsplit("/", 1)[-1] == str(invoice_id))
 

@@ -9,6 +9,7 @@ Jobber: record (look-before-write by the link's transaction id, then read back).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -27,8 +28,9 @@ from flows.pages.details import details_match, details_text
 from flows.tender import gateway_description, invoice_of, job_of
 from robot.errors import FlowRefused, InvoiceNotOpen
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult, LinkJob, LinkReconcileJob
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -37,7 +39,7 @@ STAGES = ["verify", "gateway", "send"]
 RECONCILE_STAGES = ["gateway", "record"]
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: LinkJob, draft: Draft) -> JobResult:
     target = await resolve_and_verify(ctx, draft, job.invoice, job.client, job.amount)
     assert target.amount is not None
     amount = target.amount
@@ -96,8 +98,6 @@ async def _links(ctx: "FlowContext") -> list[LinkItem]:
 
 async def _record_link(ctx: "FlowContext", item: LinkItem) -> dict[str, Any]:
     """Record one paid link (or find it recorded); never twice: Details carry its transaction id."""
-    from decimal import Decimal
-
     assert item.invoice is not None and item.transaction_id is not None
     amount = Decimal(item.amount)
     async with ctx.jobber.page() as tab:
@@ -122,7 +122,7 @@ async def _record_link(ctx: "FlowContext", item: LinkItem) -> dict[str, Any]:
             "mismatch": after.balance != exp_balance}
 
 
-async def reconcile(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def reconcile(ctx: "FlowContext", job: LinkReconcileJob, draft: Draft) -> JobResult:
     items = await ctx.step("gateway", lambda: _links(ctx))
     paid = [i for i in items if i.status == "paid" and i.transaction_id]
     report: dict[str, list[Any]] = {"recorded": [], "already_recorded": [], "problems": [],

@@ -14,12 +14,14 @@ from pydantic import BaseModel
 from flows.draft import Draft
 from flows.invoice_stages import check_amount
 from flows.pages.details import details_match
+from flows.pages.quote import QuotePage
 from flows.pages.quotes import QuotesPage
 from flows.tender import check_tender, earlier_charge, gateway_description, jobber_method, move_money, what_moved
 from robot.errors import QuoteNotApproved
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult, QuoteDepositJob
 from robot.money import Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -41,15 +43,13 @@ class DepositRead(BaseModel):
     payment_id: int | None = None
 
 
-async def _open(ctx: "FlowContext", tab: Any, number: int, quote_id: int | None = None) -> Any:
-    from flows.pages.quote import QuotePage
-
+async def _open(ctx: "FlowContext", tab: Any, number: int, quote_id: int | None = None) -> QuotePage:
     if quote_id is not None:
         return await QuotePage(tab).open(quote_id)
     return await (await QuotesPage(tab).open()).open_quote(number)
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: QuoteDepositJob, draft: Draft) -> JobResult:
     async def _verify() -> QuoteTarget:
         earlier = None if job.dry_run else await earlier_charge(ctx)  # this job took it already: runs again
         async with ctx.jobber.page() as tab:

@@ -18,6 +18,7 @@ neither side of the comparison).
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -30,14 +31,16 @@ from flows.pages.details import details_text, transaction_of
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
 from flows.tender import invoice_of, job_of
-from robot.jobs.models import JobResult, Outcome
+from robot.gateway.models import TransactionKind, TransactionStatus
+from robot.jobs.models import JobResult, ReconcileJob
 from robot.money import Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
 
 STAGES = ["gateway", "jobber", "record"]
-_NO_MONEY = ("declined", "authorized", "voided")
+_NO_MONEY = (TransactionStatus.declined, TransactionStatus.authorized, TransactionStatus.voided)
 
 
 class GwTxn(BaseModel):
@@ -77,12 +80,12 @@ async def _gateway_side(ctx: "FlowContext", since: date | None, until: date | No
     end = datetime.combine(until, time.max, UTC) if until else None
     out = []
     for t in await ctx.gateway.list_transactions(since=start, until=end):
-        if t.status.value == "declined" or (t.kind.value == "authorization" and t.status.value == "authorized"):
+        if t.status is TransactionStatus.declined or (t.kind is TransactionKind.authorization and t.status is TransactionStatus.authorized):
             continue
-        money_kept = t.status.value not in _NO_MONEY and t.status.value != "returned"
-        captured = t.amount if t.status.value == "pending" else t.captured
+        money_kept = t.status not in _NO_MONEY and t.status is not TransactionStatus.returned
+        captured = t.amount if t.status is TransactionStatus.pending else t.captured
         net = (captured - t.refunded) if money_kept else Decimal("0.00")
-        label = f"terminal {t.tender.terminal_id}" if t.kind.value == "terminal_sale" else t.tender.describe()
+        label = f"terminal {t.tender.terminal_id}" if t.kind is TransactionKind.terminal_sale else t.tender.describe()
         out.append(GwTxn(id=t.id, kind=t.kind.value, status=t.status.value, net=max(net, Decimal("0.00")),
                          captured=captured, refunded=t.refunded, tender=label, created=t.created_at.date(),
                          invoice=invoice_of(t.description), origin_job=job_of(t.reference)))
@@ -116,7 +119,7 @@ def compare(txns: list[GwTxn], payments: list[JbPayment]) -> dict[str, list[dict
                                                "amount_mismatch": []}
     for t in txns:
         found = by_txn.get(t.id, [])
-        row = {"transaction": t.id, "status": t.status, "tender": t.tender, "invoice": t.invoice,
+        row: dict[str, Any] = {"transaction": t.id, "status": t.status, "tender": t.tender, "invoice": t.invoice,
                "gateway_net": f"{t.net:.2f}", "origin_job": t.origin_job, "date": t.created.isoformat()}
         if not found:
             if t.net > 0:
@@ -153,14 +156,14 @@ async def _repair_one(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]
     return {**row, "repair": "recorded", "payment_id": rec.payment_id}
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
     txns = await ctx.step("gateway", lambda: _gateway_side(ctx, job.since, job.until))
     payments = await ctx.step("jobber", lambda: _jobber_side(ctx, job.since, job.until))
     report = compare(txns, payments)
     if job.repair and not job.dry_run:
         repaired = []
         for row in report["missing_in_jobber"]:
-            repaired.append(await ctx.step("record", lambda row=row: _repair_one(ctx, row)))
+            repaired.append(await ctx.step("record", functools.partial(_repair_one, ctx, row)))
         report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"]
         report["missing_in_jobber"] = [r for r in repaired if r.get("repair") != "recorded"]
     draft.report.update(report)

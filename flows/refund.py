@@ -19,8 +19,9 @@ from flows.pages.details import details_match, details_text
 from flows.tender import invoice_id_of, invoice_of
 from robot.errors import NothingToRefund, PaymentNotFound
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.models import JobResult, RefundJob
 from robot.money import Money, fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
@@ -89,7 +90,7 @@ def _before_own_refund(target: PaymentTarget, txn: Any, own: Any) -> PaymentTarg
         "balance": target.balance - undo if target.balance is not None else None})
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: RefundJob, draft: Draft) -> JobResult:
     async def _verify() -> PaymentTarget:
         txn = await ctx.gateway.get_transaction(job.transaction_id)
         target = await find_payment(ctx, txn)

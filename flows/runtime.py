@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from robot.faultpoints import crash_point
+from robot.gateway.base import Gateway
 from robot.jobs.models import Candidate, StepTiming, idempotency_key
+from robot.logging import bind_context, get_logger
 
 if TYPE_CHECKING:
     from flows.pages.tab import JobberTab
@@ -122,7 +124,7 @@ class FlowContext:
     job_id: str
     settings: "Settings"
     creds: "MerchantCredentials"
-    gateway: Any                      # robot.gateway.Gateway for this merchant
+    gateway: Gateway                  # this merchant's
     jobber: JobberAccess
     runner: StepRunner = field(default_factory=DirectSteps)
     confirmer: Confirmer = field(default_factory=NoConfirmer)
@@ -140,8 +142,6 @@ class FlowContext:
 
     async def step(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
         """Run one stage through the runner, with timing and bound log context."""
-        from robot.logging import bind_context, get_logger
-
         bind_context(merchant=self.merchant, job=self.job_id, step=name)
         log = get_logger("flows")
         started = datetime.now(UTC)

@@ -17,8 +17,11 @@ from flows.draft import Draft
 from flows.registry import flow_for
 from flows.runtime import Confirmer, DirectSteps, Fence, FlowContext, HeldJobber, NoConfirmer, StepRunner, no_fence
 from robot.errors import JobFenced, NeedsConfirmation, PageDriftError, RobotError, VaultError
-from robot.jobs.models import JobResult, Outcome
+from robot.gateway import gateway_for
+from robot.jobs.dbos_private import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
+from robot.jobs.models import JobResult
 from robot.logging import get_logger, redact_text
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -30,8 +33,6 @@ def _lost_the_job() -> tuple[type[BaseException], ...]:
     """This run no longer owns its job (fenced, or DBOS refused its checkpoint because the job was
     cancelled or taken over): not an outcome of the job. They pass through, so DBOS records
     nothing for this run and the job keeps the outcome of the execution that owns it."""
-    from dbos._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
-
     return (JobFenced, DBOSWorkflowConflictIDError, DBOSWorkflowCancelledError)
 
 
@@ -89,8 +90,6 @@ async def run_job(job: Any, *, job_id: str, settings: "Settings", pool: "Session
 
     `gateway_transport` (an httpx transport) carries the gateway's HTTP: `fixtures record` passes
     one that records the exchanges, the replay one that answers them from the recording."""
-    from robot.gateway import gateway_for
-
     log = get_logger("flows", merchant=job.merchant, job=job_id)
     draft = Draft(job_id=job_id, kind=job.kind, merchant=job.merchant)
     for name in ("invoice", "client", "quote"):

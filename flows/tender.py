@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from flows.pages.details import ACH_PENDING_NOTE, details_text
 from robot.errors import FlowRefused
 from robot.faultpoints import crash_point
+from robot.gateway.models import TransactionKind, TransactionStatus
 from robot.money import Money
 
 if TYPE_CHECKING:
@@ -73,9 +74,9 @@ class EarlierCharge(BaseModel):
 async def earlier_charge(ctx: "FlowContext") -> EarlierCharge | None:
     """The money this job's "gateway" stage already moved, if it did (a decline moved nothing)."""
     txn = await ctx.gateway.find_by_reference(ctx.key("gateway"))
-    if txn is None or txn.status.value == "declined":
+    if txn is None or txn.status is TransactionStatus.declined:
         return None
-    moved = txn.amount if txn.kind.value == "ach_debit" else txn.captured
+    moved = txn.amount if txn.kind is TransactionKind.ach_debit else txn.captured
     return EarlierCharge(txn_id=txn.id, amount=moved, invoice=invoice_of(txn.description),
                          invoice_id=invoice_id_of(txn.description))
 

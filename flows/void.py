@@ -15,15 +15,17 @@ from flows.pages.details import details_match
 from flows.refund import PaymentTarget, find_payment
 from robot.errors import NotVoidable, VoidRefused
 from robot.faultpoints import crash_point
-from robot.jobs.models import JobResult, Outcome
+from robot.gateway.models import TransactionStatus
+from robot.jobs.models import JobResult, VoidJob
 from robot.money import fmt
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from flows.runtime import FlowContext
 
 STAGES = ["verify", "gateway", "record", "verify_after"]
 
-_VOIDABLE = ("authorized", "captured", "pending")
+_VOIDABLE = (TransactionStatus.authorized, TransactionStatus.captured, TransactionStatus.pending)
 
 
 def _refuse_settled(txn_id: str, status: str) -> VoidRefused:
@@ -31,13 +33,13 @@ def _refuse_settled(txn_id: str, status: str) -> VoidRefused:
                        f"Refund it instead: jobber-robot refund --merchant <merchant> --transaction {txn_id}")
 
 
-async def run(ctx: "FlowContext", job: Any, draft: Draft) -> JobResult:
+async def run(ctx: "FlowContext", job: VoidJob, draft: Draft) -> JobResult:
     async def _verify() -> PaymentTarget:
         txn = await ctx.gateway.get_transaction(job.transaction_id)
         target = await find_payment(ctx, txn)
-        if txn.status.value == "voided":
+        if txn.status is TransactionStatus.voided:
             return target  # an earlier run voided it; the Jobber side is finished below
-        if txn.settled or txn.status.value not in _VOIDABLE:
+        if txn.settled or txn.status not in _VOIDABLE:
             raise _refuse_settled(txn.id, "settled" if txn.settled else txn.status.value)
         return target
 

@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from playwright.sync_api import sync_playwright
+
 from robot.errors import BrowserNotFound
 
 if TYPE_CHECKING:
@@ -54,10 +56,6 @@ INSTALL_HINT = (
 
 def playwright_chromium() -> Path | None:
     """Path of Playwright's downloaded Chromium, if it is there."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dependency
-        return None
     root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
     if not root.exists():
         return None

@@ -83,7 +83,7 @@ class RobotError(Exception):
     """Base of every error the robot raises on purpose."""
 
     #: stable, machine-readable: a job's `error_code`, the POS API's and the CLI's error code
-    code: ClassVar[str] = "robot_error"
+    code: str = "robot_error"  # a subclass's own; the gateway client may set a code it does not know
     #: how a job that ends with this error ends
     job_outcome: ClassVar[Outcome] = Outcome.failed
     #: whether the pool keeps a screenshot, trace and the page's HTML of the job it ends

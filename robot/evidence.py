@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
-from robot.logging import REDACTED
-
-from robot.logging import get_logger, redact_text
+from robot.locators import PageLocators
+from robot.logging import REDACTED, get_logger, redact_text
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Locator, Page
@@ -253,8 +252,6 @@ def scrub_trace(src: Path, dest: Path, scrubber: Scrubber | None = None) -> None
 
 
 def _secret_fields(page: "Page") -> list["Locator"]:
-    from robot.locators import PageLocators
-
     fields: list["Locator"] = []
     for page_key, key in (("sign_in", "password"), ("mfa", "code")):
         fields.extend(PageLocators(page, page_key).candidates(key))

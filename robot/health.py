@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
+from robot.jobs.robot_tables import engine, health
 from robot.logging import get_logger, redact_text
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from robot.doctor.models import DoctorReport
@@ -45,13 +47,12 @@ class HealthRecord(BaseModel):
 
 
 def _url(settings: Any) -> str:
-    return settings.system_database_url
+    url: str = settings.system_database_url
+    return url
 
 
 def record(settings: Any, entry: HealthRecord) -> None:
     """Append one result. Never raises: health is a report, it must not fail a job or a doctor run."""
-    from robot.jobs.robot_tables import engine, health
-
     try:
         with engine(_url(settings)).begin() as c:
             c.execute(sa.insert(health).values(
@@ -69,8 +70,6 @@ def _row(r: Any) -> HealthRecord:
 
 
 def history(settings: Any, merchant: str, limit: int = 20) -> list[HealthRecord]:
-    from robot.jobs.robot_tables import engine, health
-
     with engine(_url(settings)).connect() as c:
         rows = c.execute(sa.select(health).where(health.c.merchant == merchant)
                          .order_by(health.c.at_ms.desc(), health.c.id.desc()).limit(limit)).all()
@@ -84,8 +83,6 @@ def latest(settings: Any, merchant: str) -> HealthRecord | None:
 
 def latest_all(settings: Any) -> dict[str, HealthRecord]:
     """The newest record of every merchant that has one."""
-    from robot.jobs.robot_tables import engine, health
-
     newest = (sa.select(health.c.merchant, sa.func.max(health.c.id).label("id"))
               .group_by(health.c.merchant).subquery())
     with engine(_url(settings)).connect() as c:
@@ -121,10 +118,10 @@ def from_job(result: "JobResult") -> HealthRecord | None:
     if code in _ACCESS_ACTIONS:
         return HealthRecord(merchant=m, source="job", ok=False, result=code, message=result.message,
                             next_action=_ACCESS_ACTIONS[code].format(m=m), ref=result.job_id)
-    if result.outcome.value in ("access_failed", "needs_2fa"):
+    if result.outcome in (Outcome.access_failed, Outcome.needs_2fa):
         return HealthRecord(merchant=m, source="job", ok=False, result=code or result.outcome.value,
                             message=result.message, next_action=f"jobber-robot doctor {m}", ref=result.job_id)
-    if not result.steps and result.outcome.value == "failed":
+    if not result.steps and result.outcome is Outcome.failed:
         return None  # ended before any stage ran: says nothing about the sign-in
     return HealthRecord(merchant=m, source="job", ok=True, result="signed_in",
                         message=f"job {result.job_id} signed in ({result.outcome.value})", ref=result.job_id)

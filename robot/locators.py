@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
 from urllib.parse import urlparse
 
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from robot.errors import ConfigError, PageDriftError
@@ -208,7 +210,7 @@ require_observer: ContextVar[RequireObserver | None] = ContextVar("require_obser
 
 
 def _page_of(root: Root) -> "Page":
-    return root if not hasattr(root, "page") else root.page  # type: ignore[union-attr,return-value]
+    return root if not hasattr(root, "page") else root.page
 
 
 class Resolution(BaseModel):
@@ -272,9 +274,6 @@ class PageLocators:
         return found[0]
 
     async def _resolve(self, key: str, deadline: float) -> tuple["Locator", int] | None:
-        from playwright.async_api import Error as PlaywrightError
-        from playwright.async_api import TimeoutError as PlaywrightTimeout
-
         if key in self.scopes:
             return self.scopes[key], 0
         under = await self._scope_root(key, deadline)

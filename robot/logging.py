@@ -176,9 +176,9 @@ def configure_logging(settings: Any = None, *, console: bool = True, level: str 
         if getattr(old, "_jobber_robot", False):
             root.removeHandler(old)
             old.close()
-    for h in handlers:
-        h._jobber_robot = True  # type: ignore[attr-defined]
-        root.addHandler(h)
+    for handler in handlers:
+        handler._jobber_robot = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(min(lvl, console_lvl) if console else lvl)
     for noisy in ("httpx", "httpcore", "uvicorn.access", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

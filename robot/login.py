@@ -30,6 +30,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
+from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt, wait_exponential
 
@@ -48,8 +49,10 @@ from robot.errors import (
     TwoFactorRejected,
     TwoFactorRequired,
 )
+from robot.locators import registry
 from robot.logging import get_logger, register_secret
 from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
+from robot.vault import TwoFactorMode
 
 if TYPE_CHECKING:
     from flows.pages.tab import JobberTab
@@ -128,11 +131,9 @@ class _Attempt:
         return LoginResult(outcome=outcome, message=message, password_attempts=self.password_attempts,
                            code_attempts=self.code_attempts, verified_2fa=self.verified, mfa_channel=self.channel,
                            clock_skew_seconds=self.skew, seen=self.seen.describe() if self.seen else None,
-                           **kw)  # type: ignore[arg-type]
+                           **kw)
 
     async def run(self) -> LoginResult:
-        from playwright.async_api import Error as PlaywrightError
-
         try:
             return await self._walk()
         except PageDriftError as exc:
@@ -146,8 +147,6 @@ class _Attempt:
             raise
 
     async def _open(self) -> None:
-        from playwright.async_api import Error as PlaywrightError
-
         target = "/login" + (f"?next={quote(self.next_path, safe='/')}" if self.next_path else "")
         try:
             resp = await self.tab.page.goto(self.tab.app_link(target), wait_until="domcontentloaded")
@@ -239,8 +238,6 @@ class _Attempt:
         return None
 
     async def _code(self, mfa: MfaPage, refused_before: bool) -> str | None:
-        from robot.vault import TwoFactorMode
-
         if self.channel == "otp" and self.creds.two_factor is TwoFactorMode.totp and self.creds.totp_seed is not None:
             return await self.totp.code(self.creds.merchant, self.creds.totp_seed.get_secret_value())
         sent_to = await mfa.sent_to()
@@ -291,8 +288,6 @@ class _Attempt:
         return None
 
     def _code_is_from_seed(self) -> bool:
-        from robot.vault import TwoFactorMode
-
         return (self.channel == "otp" and self.creds.two_factor is TwoFactorMode.totp
                 and self.creds.totp_seed is not None)
 
@@ -407,8 +402,6 @@ def raise_for_outcome(result: LoginResult) -> None:
 
 
 def _describe(page: str | None, selector: str | None) -> str:
-    from robot.locators import registry
-
     try:
         return registry()[page or "sign_in"].selectors[selector or ""].description
     except KeyError:

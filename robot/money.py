@@ -17,6 +17,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
+from robot.config import get_settings
 from robot.errors import ConfigError, InputError
 
 CENT = Decimal("0.01")
@@ -31,8 +32,6 @@ AMOUNT_FORMAT_RULE = "must be digits with at most one dot and two decimals, e.g.
 def configured_ceiling() -> Decimal:
     """The process's JOBBER_ROBOT_MAX_AMOUNT (the CLI, `serve` and workers all read it from the
     environment); the default when the settings cannot be read (that error is reported elsewhere)."""
-    from robot.config import get_settings  # late: robot.config must not import this module's users
-
     try:
         return get_settings().max_amount
     except ConfigError:

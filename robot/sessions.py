@@ -31,8 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from playwright.async_api import async_playwright
+
 from flows.pages.tab import JobberTab
+from robot.browser import launch
 from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotError, SessionExpired
+from robot.evidence import capture, job_dir_path
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
@@ -116,8 +120,6 @@ class SessionPool:
     async def start(self) -> "SessionPool":
         self._closing = False
         if self._pw is None:
-            from playwright.async_api import async_playwright
-
             self._own_pw = async_playwright()
             self._pw = await self._own_pw.start()
         await self._ensure_browser()
@@ -149,8 +151,6 @@ class SessionPool:
         return dict(self._sessions)
 
     async def _ensure_browser(self) -> "Browser":
-        from robot.browser import launch
-
         async with self._browser_lock:
             if self._browser is not None and self._browser.is_connected():
                 return self._browser
@@ -318,8 +318,6 @@ class SessionPool:
     def _wants_full_trace(self, job_id: str) -> bool:
         """Screenshots and DOM snapshots for this job: when asked, or when it ran before and
         failed (a retry: its evidence folder is there), so the retry's trace shows everything."""
-        from robot.evidence import job_dir_path
-
         return self.settings.trace_full or job_dir_path(self.settings.artifacts_dir, job_id).exists()
 
     async def _trace_mode(self, sess: MerchantSession, *, full: bool) -> None:
@@ -330,8 +328,6 @@ class SessionPool:
         sess.trace_full = full
 
     async def _evidence(self, sess: MerchantSession, exc: BaseException) -> None:
-        from robot.evidence import capture
-
         if not isinstance(exc, Exception):
             return
         if self._browser is None or not self._browser.is_connected() or sess.closed:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import termios
 import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import pyotp
+from rich.console import Console
 
 from robot.logging import get_logger, register_secret
 
@@ -60,7 +62,6 @@ class PromptCodeProvider:
     async def get_code(self, merchant: str, channel: str, hint: str) -> str | None:
         if not self._is_tty():
             return None
-        from rich.console import Console
 
         console = Console(stderr=True, highlight=False)
         deadline = self._deadline.setdefault(merchant, time.time() + self.timeout_seconds)
@@ -92,8 +93,6 @@ async def read_hidden(console: "Any", prompt: str, timeout: float) -> str | None
 
     Read through the event loop (not a blocked thread), so a deadline that passes leaves no
     thread waiting on stdin behind, and the process can exit."""
-    import termios
-
     fd = sys.stdin.fileno()
     old = termios.tcgetattr(fd)
     quiet = termios.tcgetattr(fd)

@@ -14,11 +14,12 @@ import json
 import os
 import re
 import tempfile
-from urllib.parse import urlsplit
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -170,11 +171,21 @@ def _write_private(path: Path, data: bytes) -> None:
         raise
 
 
+def seal(settings: Any, text: str) -> str:
+    """A secret that must pass through the job store (a handed-over 2FA code, a webhook's signing
+    secret), encrypted with the vault key: the store only ever holds the ciphertext."""
+    return Fernet(load_key(settings)).encrypt(text.encode()).decode()
+
+
+def unseal(settings: Any, token: str) -> str:
+    return Fernet(load_key(settings)).decrypt(token.encode()).decode()
+
+
 def load_key(settings: Any) -> bytes:
     """The vault key: JOBBER_ROBOT_CREDENTIAL_KEY, else the key file (made 0600 on first use,
     but never when a vault already exists: a new key would not open it)."""
     if settings.credential_key is not None:
-        key = settings.credential_key.get_secret_value().encode()
+        key: bytes = settings.credential_key.get_secret_value().encode()
     else:
         key_file: Path = settings.key_file
         if not key_file.exists():
@@ -219,7 +230,8 @@ class Vault:
                 f"the credential key does not open {self.path}: wrong JOBBER_ROBOT_CREDENTIAL_KEY "
                 "or key file; nothing was changed"
             ) from None
-        return json.loads(raw)
+        doc: dict[str, Any] = json.loads(raw)
+        return doc
 
     def _write(self, doc: dict[str, Any]) -> None:
         _write_private(self.path, self._fernet.encrypt(json.dumps(doc).encode()))
@@ -308,14 +320,14 @@ class Vault:
         if not path.exists():
             return None
         try:
-            state = json.loads(self._fernet.decrypt(path.read_bytes()))
+            state: dict[str, Any] = json.loads(self._fernet.decrypt(path.read_bytes()))
         except InvalidToken:
             return None  # written under another key: log in afresh rather than fail
         for cookie in state.get("cookies", []):
             register_secret(cookie.get("value"))
         return state
 
-    def save_storage_state(self, merchant: str, state: dict[str, Any]) -> None:
+    def save_storage_state(self, merchant: str, state: Mapping[str, Any]) -> None:
         for cookie in state.get("cookies", []):
             register_secret(cookie.get("value"))
         _write_private(self._state_path(merchant), self._fernet.encrypt(json.dumps(state).encode()))

@@ -11,6 +11,8 @@ import time
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlparse
 
+from playwright.async_api import Error as PlaywrightError
+
 from flows.pages.places import Place, where
 from flows.pages.tab import JobberTab
 from robot.errors import JobberUnavailable, PageDriftError, SessionExpired
@@ -32,9 +34,6 @@ class BasePage:
         self.page: "Page" = tab.page
         self.timeout_ms = tab.timeout_ms
         self.loc = PageLocators(tab.page, self.page_key, tab.timeout_ms)
-
-    def _sibling(self, cls: "type[BasePage]") -> "BasePage":
-        return cls(self.tab)
 
     # --- finding controls -------------------------------------------------------------------
     async def _el(self, key: str) -> "Locator":
@@ -61,8 +60,6 @@ class BasePage:
     async def wait_ready(self) -> None:
         """Wait until the page's data has loaded, or until the browser shows a sign-in page
         (the app went there on a 401): that is SessionExpired at once, not a drift timeout."""
-        from playwright.async_api import Error as PlaywrightError
-
         ready = self.loc.candidates(self.loc.spec.ready)
         out: list["Locator"] = []
         for page_key, key in _SIGNED_OUT_MARKS:
@@ -92,8 +89,6 @@ class BasePage:
     async def _navigate(self, path: str, *, once_more: bool = True) -> "Response | None":
         """One page load. A load the app interrupted (the SPA going to sign-in on a 401) is
         followed where it went; a load that fails otherwise is Jobber down."""
-        from playwright.async_api import Error as PlaywrightError
-
         try:
             resp = await self.page.goto(self.tab.app_link(path), wait_until="domcontentloaded")
         except PlaywrightError as exc:

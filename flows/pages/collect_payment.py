@@ -14,8 +14,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import expect
+
 from flows.pages.graphql import press_and_wait, user_errors
-from robot.errors import InputError, PageDriftError, PaymentRejected
+from robot.errors import InputError, PageDriftError, PaymentRejected, RobotError
 from robot.locators import DEFAULT_TIMEOUT_MS, PageLocators
 
 if TYPE_CHECKING:
@@ -100,8 +103,6 @@ class CollectPaymentDialog:
         """Press Save and wait for Jobber's answer to `operation`; returns the mutation's data.
         A refusal is PaymentRejected / InputError with Jobber's own message (the dialog is
         cancelled: nothing was recorded)."""
-        from playwright.async_api import expect
-
         dialog = await self.wait_open()  # resolved now: the SPA closes it as soon as Jobber answers
         save = await self.loc.require("save")
         try:
@@ -120,18 +121,12 @@ class CollectPaymentDialog:
 
     async def _close_if_open(self) -> None:
         """Best effort: cancel the dialog if it is still shown (the SPA may have left the page)."""
-        from playwright.async_api import Error as PlaywrightError
-
-        from robot.errors import RobotError
-
         try:
             await self.cancel()
         except (PlaywrightError, RobotError):
             pass
 
     async def cancel(self) -> None:
-        from playwright.async_api import expect
-
         dialog = await self.loc.resolve("dialog", timeout_ms=0)
         if dialog is None:
             return

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import expect
+
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, NewPaymentPage, saved_payment_id
 from flows.pages.details import details_match, refunded_in
@@ -32,10 +35,6 @@ class InvoicePage(BasePage):
         self._id = invoice_id
         await self.wait_ready()
         return self
-
-    async def reload(self) -> "InvoicePage":
-        """Load it afresh (what Jobber has now, not what the page read a moment ago)."""
-        return await self.open(self.invoice_id)
 
     @property
     def invoice_id(self) -> int:
@@ -139,8 +138,6 @@ class InvoicePage(BasePage):
 
     async def _payment_shape(self) -> str:
         """Which of Jobber's two ways of recording a payment opened: "dialog" or "page"."""
-        from playwright.async_api import Error as PlaywrightError
-
         dialog = CollectPaymentDialog(self.page, timeout_ms=self.timeout_ms)
         form = NewPaymentPage(self.page, self.timeout_ms)
         either = dialog.loc.candidates("dialog")[0].or_(form.loc.candidates("heading")[0])
@@ -154,8 +151,6 @@ class InvoicePage(BasePage):
 
     async def mark_as_sent(self) -> None:
         """More > Mark as Sent. For support use: the robot's flows never call it."""
-        from playwright.async_api import expect
-
         await (await self._el("more")).click()
         data = await press_and_wait(self.page, await self._el("mark_as_sent"), "InvoiceMarkSent",
                                     what="Mark as Sent", timeout_ms=self.timeout_ms * 2)

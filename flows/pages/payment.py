@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from playwright.async_api import expect
+
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog
 from flows.pages.details import details_match, refund_line, refunded_in
@@ -70,8 +72,6 @@ class PaymentPage(BasePage):
 
     async def delete(self, before_save: BeforeSave | None = None) -> None:
         """More → Delete → confirm; waits for Jobber's answer and for the page it goes to."""
-        from playwright.async_api import expect
-
         await (await self._el("more")).click()
         await (await self._el("delete")).click()
         confirm_dialog = await self._el("delete_dialog")

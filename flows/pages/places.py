@@ -23,6 +23,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
+from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel
 
 from robot.locators import PageLocators
@@ -123,8 +124,6 @@ def _landmarks(tab: "JobberTab") -> list[tuple[Place, "Locator"]]:
 async def where(tab: "JobberTab", timeout_ms: int | None = None) -> Where:
     """Wait (up to `timeout_ms`, default the tab's) until a known landmark shows, then name
     the place. A page that shows none of them in time is `unknown` (never a bare timeout)."""
-    from playwright.async_api import Error as PlaywrightError
-
     deadline = time.monotonic() + (tab.timeout_ms if timeout_ms is None else timeout_ms) / 1000
     marks = _landmarks(tab)
     combined = marks[0][1]
@@ -148,8 +147,6 @@ async def where(tab: "JobberTab", timeout_ms: int | None = None) -> Where:
 
 
 async def _answer(tab: "JobberTab", place: Place) -> Where:
-    from playwright.async_api import Error as PlaywrightError
-
     u = urlparse(tab.page.url)
     host = u.netloc.lower()
     on_app = host == tab.app_host

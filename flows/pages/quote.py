@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from playwright.async_api import Error as PlaywrightError
+
 from flows.pages.base import BasePage
 from flows.pages.collect_payment import BeforeSave, CollectPaymentDialog, NewPaymentPage, saved_payment_id
 from flows.pages.details import refunded_in
@@ -59,8 +61,6 @@ class QuotePage(BasePage):
                               details: str = "", before_save: BeforeSave | None = None) -> int:
         """Collect Deposit → (pop-up or New Payment page) → fields → Save; returns the deposit id
         once the quote shows it. Only on an Approved quote."""
-        from playwright.async_api import Error as PlaywrightError
-
         if await self.status() != "approved":
             raise FlowRefused("the quote is not Approved: Jobber takes a deposit only on an approved quote")
         number = await self.number()

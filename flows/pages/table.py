@@ -53,9 +53,6 @@ class TableRow(BaseModel):
                 return href
         return next(iter(self.links.values()), None) if not names else None
 
-    def input_label(self) -> str | None:
-        return next(iter(self.inputs.values()), None)
-
 
 class Table(BaseModel):
     heads: list[str]

@@ -11,6 +11,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator
+
+from flows.pages.client import ClientPage
+from flows.pages.collect_payment import CollectPaymentDialog, NewPaymentPage
+from flows.pages.invoice import InvoicePage
+from flows.pages.invoices import InvoicesPage
+from flows.pages.payment import PaymentPage
+from flows.pages.places import Place, where
+from flows.pages.quote import QuotePage
+from flows.pages.quotes import QuotesPage
+from flows.pages.table import id_from_link, read_table
 from robot.errors import RobotError
 from robot.locators import PageLocators, Resolution, registry
 
@@ -47,8 +59,6 @@ async def probe_page(loc: PageLocators, expected: set[str] = frozenset(),  # typ
 
 async def check_sign_in(tab: "JobberTab") -> list[Resolution]:
     """The identity host's sign-in page, reached as the robot reaches it (the app's /login)."""
-    from flows.pages.places import Place, where
-
     await tab.page.goto(tab.app_link("/login"), wait_until="domcontentloaded")
     seen = await where(tab, tab.timeout_ms * 2)
     if seen.place is not Place.sign_in:
@@ -58,9 +68,6 @@ async def check_sign_in(tab: "JobberTab") -> list[Resolution]:
 
 
 async def check_app(tab: "JobberTab") -> list[Resolution]:
-    from flows.pages.invoice import InvoicePage
-    from flows.pages.invoices import InvoicesPage
-
     results: list[Resolution] = []
     invoices = InvoicesPage(tab)
     await invoices.goto("/invoices")
@@ -98,9 +105,6 @@ async def check_app(tab: "JobberTab") -> list[Resolution]:
 
 async def _check_payment_shapes(tab: "JobberTab", invoice: object) -> list[Resolution]:
     """Press Collect Payment, probe whichever of Jobber's two shapes opens, and leave it unsaved."""
-    from flows.pages.collect_payment import CollectPaymentDialog, NewPaymentPage
-    from flows.pages.invoice import InvoicePage
-
     assert isinstance(invoice, InvoicePage)
     button = await invoice.loc.resolve("collect_payment", timeout_ms=0)
     if button is None:
@@ -126,8 +130,6 @@ async def _check_payment_shapes(tab: "JobberTab", invoice: object) -> list[Resol
 
 async def _check_payment_page(tab: "JobberTab", payment_id: int) -> list[Resolution]:
     """The payment's own page, its Edit dialog and its Delete confirmation (both cancelled)."""
-    from flows.pages.payment import PaymentPage
-
     page = await PaymentPage(tab).open(payment_id)
     found = await probe_page(page.loc, skip={k: "in a menu or dialog" for k in
                                               ("delete", "edit_dialog", "delete_dialog", "confirm_delete")})
@@ -147,9 +149,6 @@ async def _check_payment_page(tab: "JobberTab", payment_id: int) -> list[Resolut
 
 
 async def _cancel_dialog(page: "Page", dialog: object) -> None:
-    from playwright.async_api import Error as PlaywrightError
-    from playwright.async_api import Locator
-
     if not isinstance(dialog, Locator):
         await page.keyboard.press("Escape")
         return
@@ -166,12 +165,6 @@ async def _cancel_dialog(page: "Page", dialog: object) -> None:
 
 async def _check_client_and_quote(tab: "JobberTab", invoice: object) -> list[Resolution]:
     """The invoice's client, then the Quotes list, then a quote (the first listed)."""
-    from flows.pages.client import ClientPage
-    from flows.pages.invoice import InvoicePage
-    from flows.pages.quote import QuotePage
-    from flows.pages.quotes import QuotesPage
-    from flows.pages.table import id_from_link, read_table
-
     assert isinstance(invoice, InvoicePage)
     results: list[Resolution] = []
     client_box = await invoice.loc.resolve("client", timeout_ms=0)

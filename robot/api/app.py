@@ -18,9 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
-from robot.api import errors
+from robot.api import errors, jobs, openapi, webhooks
 from robot.api.auth import KeyThenSizeGate
+from robot.api.idempotency import IdempotencyStore
 from robot.api.schemas import Health
+from robot.jobs import dbos_app
+from robot.jobs.queue import store_url
+from robot.vault import Vault
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -50,16 +54,10 @@ class ApiState:
 
 
 def create_app(settings: "Settings", routers: list[APIRouter] | None = None) -> FastAPI:
-    from robot.jobs import dbos_app
-
     state = ApiState(settings=settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
-        from robot.api.idempotency import IdempotencyStore
-        from robot.jobs.queue import store_url
-        from robot.vault import Vault
-
         state.vault = await asyncio.to_thread(Vault.from_settings, settings)
         await asyncio.to_thread(state.vault.check)
         state.client = await asyncio.to_thread(dbos_app.client, settings)
@@ -81,14 +79,10 @@ def create_app(settings: "Settings", routers: list[APIRouter] | None = None) -> 
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    from robot.api import jobs, webhooks
-
     app.include_router(jobs.router, tags=["jobs"])
     app.include_router(webhooks.router, tags=["webhooks"])
     webhooks.document(app)
     for r in routers or []:
         app.include_router(r)
-    from robot.api.openapi import install as install_openapi
-
-    install_openapi(app)
+    openapi.install(app)
     return app

@@ -11,6 +11,7 @@ scheme instead of an "optional" header.
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -57,8 +58,6 @@ class KeyThenSizeGate:
         self._bad: dict[str, list[float]] = {}
 
     def _too_many_bad_keys(self, client: str) -> bool:
-        import time
-
         now = time.monotonic()
         if len(self._bad) > 10_000:  # forget quiet addresses (memory stays bounded)
             self._bad = {c: t for c, t in self._bad.items() if t and t[-1] > now - 60}

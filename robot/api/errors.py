@@ -17,12 +17,14 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from robot.jobs.models import _UNION_TAGS  # the union tags pydantic puts in error paths
 from robot.logging import get_logger, redact_text
 
 
@@ -124,8 +126,6 @@ def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
 
 # --- validation errors ------------------------------------------------------------------------
 
-from robot.jobs.models import _UNION_TAGS  # noqa: E402 - the union tags pydantic puts in error paths
-
 
 def _param(err: dict[str, Any]) -> str:
     loc = [str(p) for p in err.get("loc", ())]
@@ -179,8 +179,6 @@ def install(app: FastAPI) -> None:
             code = "internal_error" if exc.status_code >= 500 else "parameter_invalid"
         e = ApiError(code)
         return JSONResponse(status_code=exc.status_code, content=e.body(), headers=getattr(exc, "headers", None))
-
-    import sqlalchemy as sa
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _store_down(_req: Request, exc: Exception) -> JSONResponse:

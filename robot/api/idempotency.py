@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from robot.api.errors import ApiError
+from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
 from robot.jobs.robot_tables import engine
 
 #: how long a replay waits for the first request with its key to finish
@@ -63,8 +64,6 @@ def _engine(url: str) -> sa.Engine:
 
 def check_key(key: str | None) -> None:
     """The key's own rules (1-255 printable characters, nothing shaped like a card number)."""
-    from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
-
     if key is None:
         return
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
@@ -151,7 +150,3 @@ class IdempotencyStore:
         with self.engine.begin() as c:
             c.execute(sa.delete(keys).where(keys.c.key_hash == claim.key_hash, keys.c.state == "in_progress"))
         _notify_settled()
-
-    def job_for(self, key: str) -> str | None:
-        with self.engine.connect() as c:
-            return c.execute(sa.select(keys.c.job_id).where(keys.c.key_hash == key_hash(key))).scalar()

@@ -14,8 +14,14 @@ from robot.api.auth import require_key
 from robot.api.errors import ApiError, responses
 from robot.api.idempotency import check_key, fingerprint
 from robot.api.schemas import EXAMPLE_JOBS, Handoff, HandoffAccepted, JobList
+from robot.errors import HandoffError, InputError, JobNotFound, RobotError
+from robot.jobs import links, store
+from robot.jobs.flags import all_flags
+from robot.jobs.handoff import clean_code, submit_choice, submit_code
 from robot.jobs.models import Job
-from robot.jobs.resource import MONEY_KINDS, JobKind, JobResource, JobState, resource
+from robot.jobs.queue import WORKFLOW, enqueue, new_job_id, store_url
+from robot.jobs.resource import MONEY_KINDS, JobKind, JobResource, JobState, artifact_name, resource
+from robot.jobs.store import view
 
 router = APIRouter(dependencies=[Depends(require_key)])
 
@@ -38,17 +44,13 @@ def _state(request: Request) -> Any:
 
 async def _view(st: Any, job_id: str) -> JobResource:
     """The job as the POS sees it, with its retry links and where the money went."""
-    from robot.jobs import links
-    from robot.jobs.queue import store_url
-    from robot.jobs.store import get_job
-
     def build() -> JobResource:
         url = store_url(st.client)
-        v = get_job(st.client, job_id)
+        v = store.get_job(st.client, job_id)
         chain = links.chain(url, job_id)
         settled = None
         for jid in reversed(chain):
-            w = v if jid == job_id else get_job(st.client, jid)
+            w = v if jid == job_id else store.get_job(st.client, jid)
             if w.outcome in _MOVED and w.result is not None and w.result.gateway_transaction_id:
                 settled = jid
                 break
@@ -64,8 +66,6 @@ def _not_found(exc: Exception) -> ApiError:
 
 async def _check_at_door(st: Any, job: Any) -> None:
     """What the robot can know before queuing: the merchant exists, and can take the tender."""
-    from robot.errors import RobotError
-
     def check() -> None:
         vault = st.vault
         if not vault.has(job.merchant):
@@ -107,8 +107,6 @@ async def post_job(
     """Validate the job (tokens only: a card number is refused wherever it appears), check what the robot
     can know at the door (the merchant exists and can take the tender), and queue it. A worker runs it;
     follow it with `GET /jobs/{id}` or a webhook."""
-    from robot.jobs.queue import enqueue, new_job_id
-
     st = _state(request)
     check_key(idempotency_key)
     await _check_at_door(st, job)
@@ -156,11 +154,6 @@ async def list_jobs(
     kind: Annotated[JobKind | None, Query(description="only jobs of this kind")] = None,
 ) -> Any:
     """Jobs, newest first, one page at a time (`limit`, then `cursor` = `next_cursor`)."""
-    from robot.jobs import links
-    from robot.jobs.flags import all_flags
-    from robot.jobs.queue import WORKFLOW, store_url
-    from robot.jobs.store import view
-
     st = _state(request)
     after = _decode_cursor(cursor)
 
@@ -200,8 +193,6 @@ async def list_jobs(
             responses=responses("job_not_found", "service_unavailable"))
 async def get_job(request: Request, job_id: JOB_ID) -> Any:
     """Status, the stages run, what it waits for, the typed result, artifacts and retry links."""
-    from robot.jobs.store import JobNotFound
-
     try:
         return await _view(_state(request), job_id)
     except JobNotFound as exc:
@@ -214,9 +205,6 @@ async def get_job(request: Request, job_id: JOB_ID) -> Any:
 async def handoff(request: Request, job_id: JOB_ID, body: Handoff) -> Any:
     """A 2FA code for a job `waiting_for_2fa`, or the invoice a person picked for one
     `waiting_for_confirmation` (exactly one of `code`, `invoice`)."""
-    from robot.errors import InputError
-    from robot.jobs.handoff import HandoffError, clean_code, submit_choice, submit_code
-
     st = _state(request)
     if (body.code is None) == (body.invoice is None):
         raise ApiError("parameter_invalid", "code: give exactly one of code or invoice", "code")
@@ -249,12 +237,9 @@ async def get_artifact(request: Request, job_id: JOB_ID,
                                                  examples=["screenshot.png"])]) -> Any:
     """One file of a failed job's evidence (secrets masked at capture). Only names the job lists are
     served, from the job's own folder; the folder must be reachable from this server (a shared data dir)."""
-    from robot.jobs.resource import artifact_name
-    from robot.jobs.store import JobNotFound, get_job as _get
-
     st = _state(request)
     try:
-        v = await asyncio.to_thread(_get, st.client, job_id)
+        v = await asyncio.to_thread(store.get_job, st.client, job_id)
     except JobNotFound as exc:
         raise _not_found(exc) from None
     missing = ApiError("artifact_not_found", "the job has no artifact of this name on this server", "name")

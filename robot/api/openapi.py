@@ -1,21 +1,16 @@
 """The OpenAPI document: FastAPI's, finished so it reads well and says what the API does.
 
 - FastAPI's own 422 schema (HTTPValidationError) is replaced by the one error shape;
-- the document is committed as docs/openapi.json; `jobber-robot openapi` (or `make openapi`)
-  writes it again, and a test compares it with what `GET /openapi.json` serves, so a change to
-  the contract shows up as a diff in review.
+- the document is committed as docs/openapi.json (robot/api/contract.py).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
@@ -47,25 +42,3 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def document() -> dict[str, Any]:
-    """The document of the API's app (the committed contract)."""
-    from robot.api.app import create_app
-    from robot.config import load_settings
-
-    return create_app(load_settings()).openapi()
-
-
-def render(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def main() -> None:
-    COMMITTED.parent.mkdir(parents=True, exist_ok=True)
-    COMMITTED.write_text(render(document()))
-    print(COMMITTED)
-
-
-if __name__ == "__main__":
-    main()

@@ -4,6 +4,7 @@ webhook payloads documented in the OpenAPI document (`webhooks` section)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,8 +15,13 @@ from robot.api.auth import require_key
 from robot.api.errors import ApiError, responses
 from robot.api.jobs import JOB_ID
 from robot.api.schemas import DeliveryAttempt, DeliveryList
+from robot.errors import InputError
+from robot.jobs.queue import store_url
 from robot.jobs.resource import JobResource
-from robot.webhooks.endpoints import EventType, WebhookEndpoint
+from robot.jobs.store import JobNotFound, get_job
+from robot.webhooks.delivery import log_for
+from robot.webhooks.endpoints import EventType, WebhookEndpoint, all_endpoints, create, delete, get
+from robot.webhooks.events import publish_with_client
 
 router = APIRouter(dependencies=[Depends(require_key)])
 
@@ -72,8 +78,6 @@ def _st(request: Request) -> Any:
 
 
 def _url(request: Request) -> str:
-    from robot.jobs.queue import store_url
-
     return store_url(_st(request).client)
 
 
@@ -86,9 +90,6 @@ def _missing() -> ApiError:
 async def create_endpoint(request: Request, body: NewEndpoint) -> Any:
     """Events go to every enabled endpoint subscribed to their type. The answer holds the endpoint's
     signing `secret`, once: keep it to verify deliveries."""
-    from robot.errors import InputError
-    from robot.webhooks.endpoints import create
-
     st = _st(request)
     try:
         return await asyncio.to_thread(create, body.url, st.settings, _url(request), events=list(body.enabled_events),
@@ -99,16 +100,12 @@ async def create_endpoint(request: Request, body: NewEndpoint) -> Any:
 
 @router.get("/webhook_endpoints", response_model=EndpointList, summary="List endpoints")
 async def list_endpoints(request: Request) -> Any:
-    from robot.webhooks.endpoints import all_endpoints
-
     return {"data": await asyncio.to_thread(all_endpoints, _url(request))}
 
 
 @router.get("/webhook_endpoints/{endpoint_id}", response_model=WebhookEndpoint, summary="Get an endpoint",
             responses=responses("webhook_endpoint_not_found"))
 async def get_endpoint(request: Request, endpoint_id: ENDPOINT_ID) -> Any:
-    from robot.webhooks.endpoints import get
-
     try:
         return await asyncio.to_thread(get, _url(request), endpoint_id)
     except KeyError:
@@ -118,8 +115,6 @@ async def get_endpoint(request: Request, endpoint_id: ENDPOINT_ID) -> Any:
 @router.delete("/webhook_endpoints/{endpoint_id}", response_model=Deleted, summary="Delete an endpoint",
                responses=responses("webhook_endpoint_not_found"))
 async def delete_endpoint(request: Request, endpoint_id: ENDPOINT_ID) -> Any:
-    from robot.webhooks.endpoints import delete
-
     if not await asyncio.to_thread(delete, _url(request), endpoint_id):
         raise _missing()
     return {"id": endpoint_id}
@@ -130,11 +125,6 @@ async def delete_endpoint(request: Request, endpoint_id: ENDPOINT_ID) -> Any:
 async def send_test(request: Request, endpoint_id: ENDPOINT_ID) -> Any:
     """Queue a `webhook_endpoint.test` event to this endpoint only, signed and retried like any other
     (a worker delivers it); its attempts show in `GET /webhook_endpoints/{id}/deliveries`."""
-    import uuid
-
-    from robot.webhooks.endpoints import get
-    from robot.webhooks.events import publish_with_client
-
     st = _st(request)
     try:
         ep = await asyncio.to_thread(get, _url(request), endpoint_id)
@@ -160,9 +150,6 @@ def _attempts(rows: list[dict[str, Any]]) -> list[DeliveryAttempt]:
 @router.get("/webhook_endpoints/{endpoint_id}/deliveries", response_model=DeliveryList,
             summary="An endpoint's delivery log", responses=responses("webhook_endpoint_not_found"))
 async def endpoint_deliveries(request: Request, endpoint_id: ENDPOINT_ID) -> Any:
-    from robot.webhooks.delivery import log_for
-    from robot.webhooks.endpoints import get
-
     try:
         await asyncio.to_thread(get, _url(request), endpoint_id)
     except KeyError:
@@ -174,9 +161,6 @@ async def endpoint_deliveries(request: Request, endpoint_id: ENDPOINT_ID) -> Any
             tags=["jobs"], responses=responses("job_not_found"))
 async def job_deliveries(request: Request, job_id: JOB_ID) -> Any:
     """Every attempt to deliver this job's events, oldest first: when, to which endpoint, what came back."""
-    from robot.jobs.store import JobNotFound, get_job
-    from robot.webhooks.delivery import log_for
-
     st = _st(request)
     try:
         await asyncio.to_thread(get_job, st.client, job_id)

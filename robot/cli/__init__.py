@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 import typer
+from typer._click import exceptions as cx
 
-from robot.cli import bench, merchants, mock, system
-from robot.cli.console import err
+from robot.cli import (
+    bench,
+    demo,
+    doctor,
+    fixtures_cmd,
+    helpstyle,
+    jobs,
+    merchants,
+    mock,
+    payments,
+    selectors_cmd,
+    staff,
+    system,
+    tokenize,
+    webhooks,
+)
+from robot.cli.console import err, interrupt_said
 from robot.logging import redact_text
 
 app = typer.Typer(
@@ -18,43 +36,52 @@ app = typer.Typer(
 )
 app.add_typer(mock.app, name="mock")
 app.add_typer(merchants.app, name="merchants")
-app.add_typer(__import__("robot.cli.selectors_cmd", fromlist=["app"]).app, name="selectors")
-app.add_typer(__import__("robot.cli.tokenize", fromlist=["app"]).app, name="tokenize")
-app.add_typer(__import__("robot.cli.fixtures_cmd", fromlist=["app"]).app, name="fixtures")
-app.add_typer(__import__("robot.cli.staff", fromlist=["app"]).app, name="staff")
+app.add_typer(selectors_cmd.app, name="selectors")
+app.add_typer(tokenize.app, name="tokenize")
+app.add_typer(fixtures_cmd.app, name="fixtures")
+app.add_typer(staff.app, name="staff")
 system.register(app)
-__import__("robot.cli.doctor", fromlist=["register"]).register(app)  # doctor
-__import__("robot.cli.payments", fromlist=["register"]).register(app)  # payments + demo
-__import__("robot.cli.jobs", fromlist=["register"]).register(app)  # enqueue, worker, serve, handoff, jobs
-__import__("robot.cli.webhooks", fromlist=["register"]).register(app)  # webhooks, openapi
-bench.register(app)  # bench
-
-__import__("robot.cli.helpstyle", fromlist=["use_click_style_help"]).use_click_style_help(app)
+doctor.register(app)
+demo.register(app)
+payments.register(app)      # charge, deposit, refund, void, link, reconcile, ...
+jobs.register(app)          # enqueue, worker, serve, handoff, jobs
+webhooks.register(app)      # webhooks, openapi
+bench.register(app)         # bench
+helpstyle.use_click_style_help(app)
 
 
 def main() -> None:
     """The `jobber-robot` entry point. Everything the robot writes is private to its user: the
     modules write their files 0600 themselves, and the umask 077 set here also covers what
     other code writes for it (SQLite's journal files, Chromium's profile and downloads)."""
-    import os
-
     os.umask(0o077)
-    import sys
-
-    from typer._click import exceptions as cx  # typer's own click (it vendors one)
 
     try:
         code = app(standalone_mode=False)
     except cx.NoArgsIsHelpError:
         sys.exit(2)  # the help was printed
-    except typer.Abort:
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C outside a job (click's Abort)
+            _interrupted()
         err.print("[red]aborted[/red]")
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C before the command started (or after it ended)
+        _interrupted()
     except cx.ClickException as exc:
         err.print(f"[red]{usage_problem(exc)}[/red]")
         err.print("[dim]nothing was done; see --help[/dim]")
         sys.exit(exc.exit_code)
+    if code == 130 and not interrupt_said():  # typer's own answer to Ctrl-C: exit 130, silently
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted() -> None:
+    """Ctrl-C outside a payment job (doctor, selectors check, a prompt): one line, exit 130. Written
+    to the real stderr: a live display (the doctor's checklist) may still hold the console's."""
+    sys.__stderr__.write("interrupted (Ctrl-C): nothing more was done\n")
+    sys.__stderr__.flush()
+    sys.exit(130)
 
 
 #: an option name as typed: letters and dashes only (anything else may be a value put there)
@@ -65,8 +92,6 @@ def usage_problem(exc: Exception) -> str:
     """Click's usage error without the values typed: click repeats an unexpected argument, an
     unknown option and a bad value as they were typed, and one of them may be a card number or
     a password put in the wrong place. The parameter and the rule are kept."""
-    from typer._click import exceptions as cx
-
     if isinstance(exc, cx.NoSuchOption):
         name = exc.option_name if _OPTION_NAME.match(exc.option_name or "") else "(not shown)"
         return f"invalid input: no such option {name}"

@@ -9,11 +9,14 @@ world did not start).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import typer
 
+from benchmarks import report, run, sleeps, targets
 from robot.cli.console import err, out
+from robot.logging import redact_text
 
 
 def register(app: typer.Typer) -> None:
@@ -25,16 +28,12 @@ def register(app: typer.Typer) -> None:
         plot_file: Path = typer.Option(None, "--plot", help="write the plot (PNG) here, e.g. docs/bench.png"),
     ) -> None:
         """Benchmark the robot beside its HTTP floor and a naive robot; report the speed targets."""
-        import asyncio
-
         # the bench package pulls matplotlib and psutil: loaded by this command only
-        from benchmarks import report, run, sleeps, targets
 
         sizes = run.Sizes.quick_run() if quick else run.Sizes.full_run()
         try:
             results = asyncio.run(run.run(sizes, say=lambda s: err.print(f"[dim]bench: {s}…[/dim]")))
         except Exception as exc:  # noqa: BLE001 - any failure of the bench itself: exit 1 with its reason
-            from robot.logging import redact_text
 
             err.print(f"[red]bench failed: {type(exc).__name__}: {redact_text(str(exc)[:500])}[/red]")
             raise typer.Exit(1) from None

@@ -39,3 +39,17 @@ def cell(value: Any, style: str = "") -> Text:
     if isinstance(value, Text):
         return value
     return Text(printable(value), style=style)
+
+
+_interrupt_said = False
+
+
+def say_interrupted(line: str) -> None:
+    """Ctrl-C's one line (the CLI's entry point adds none of its own after it)."""
+    global _interrupt_said
+    _interrupt_said = True
+    err.print(f"[yellow]{line}[/yellow]", soft_wrap=True)
+
+
+def interrupt_said() -> bool:
+    return _interrupt_said

@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import SecretStr
 
+from fixtures.gateway_sandbox.server import GatewaySandbox
+from fixtures.jobber_site.server import MockJobber
 from robot.cli.console import err, out
+from robot.cli.payments import build_job, execute
+from robot.cli.summary import print_result, results_table
+from robot.config import get_settings
+from robot.jobs.models import Outcome
+from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault
 
 DEMO_EMAIL = "owner@acme.test"
 DEMO_PASSWORD = "correct-horse-42"  # the demo scenario's account (fixtures/scenarios/demo.json)
@@ -40,11 +48,6 @@ def _env_for(data_dir: Path, jobber_url: str, gateway_url: str, resolver_rules: 
 
 
 def _store_merchant() -> None:
-    from pydantic import SecretStr
-
-    from robot.config import get_settings
-    from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault
-
     settings = get_settings()
     settings.ensure_dirs()
     vault = Vault.from_settings(settings)
@@ -56,13 +59,6 @@ def _store_merchant() -> None:
 
 
 def run_demo(data_dir: Path, *, keep_running: bool = False, json_output: bool = False) -> list[Any]:
-    from fixtures.gateway_sandbox.server import GatewaySandbox
-    from fixtures.jobber_site.server import MockJobber
-    from robot.cli.payments import build_job, execute
-    from robot.cli.summary import print_result, results_table
-    from robot.config import get_settings
-    from robot.jobs.models import Outcome
-
     started = time.monotonic()
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -148,6 +144,4 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="print each result as JSON"),
     ) -> None:
         """Run the product end to end on the mock Jobber site and the sandbox gateway."""
-        from robot.config import get_settings
-
         run_demo(data_dir or get_settings().data_path / "demo", keep_running=keep_running, json_output=json_output)

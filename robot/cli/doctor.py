@@ -26,6 +26,11 @@ from rich.spinner import Spinner
 from rich.text import Text
 
 from robot.cli.console import err, out
+from robot.config import get_settings
+from robot.doctor import StepStatus, run_doctor, write_bundle
+from robot.errors import RobotError
+from robot.logging import configure_logging
+from robot.twofactor import PromptCodeProvider
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -36,13 +41,13 @@ _MARKS = {"pass": ("✔", "green"), "fail": ("✘", "red"), "skipped": ("–", "
 
 def _step_lines(step: "DoctorStep") -> list[Text]:
     mark, style = _MARKS.get(step.status.value, ("…", "cyan"))
-    head = Text.assemble((f"{mark} ", style), (step.title, "bold" if step.status.value == "fail" else ""),
+    head = Text.assemble((f"{mark} ", style), (step.title, "bold" if step.status is StepStatus.failed else ""),
                          (f"  {step.seconds:.1f} s", "dim"))
     lines = [head]
-    if step.detail and step.status.value == "pass":
+    if step.detail and step.status is StepStatus.passed:
         lines.append(Text(f"    {step.detail}", style="dim"))
-    if step.cause and step.status.value != "pass":
-        lines.append(Text(f"    {step.cause}", style="red" if step.status.value == "fail" else "dim"))
+    if step.cause and step.status is not StepStatus.passed:
+        lines.append(Text(f"    {step.cause}", style="red" if step.status is StepStatus.failed else "dim"))
     if step.fix:
         lines.append(Text.assemble(("    fix: ", "bold"), (step.fix, "")))
     return lines
@@ -66,7 +71,7 @@ class Checklist:
         return Group(*parts)
 
     def on_step(self, step: "DoctorStep") -> None:
-        if step.status.value == "running":
+        if step.status is StepStatus.running:
             self.running = step
         else:
             self.running = None
@@ -96,9 +101,6 @@ def summary_line(report: "DoctorReport") -> Text:
 
 async def run_with_checklist(settings: "Settings", merchant: str, *, json_output: bool = False) -> "DoctorReport":
     """Run the doctor, showing the checklist (live at a terminal) unless `json_output`."""
-    from robot.doctor import run_doctor
-    from robot.twofactor import PromptCodeProvider
-
     checklist = Checklist(merchant, live=not json_output and err.is_terminal)
     prompt = PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds, pause=checklist.pause,
                                 resume=checklist.resume)
@@ -116,8 +118,6 @@ async def run_with_checklist(settings: "Settings", merchant: str, *, json_output
 def run_and_print(settings: "Settings", merchant: str, *, json_output: bool = False,
                   bundle: Path | None = None) -> int:
     """The command's body, shared with `merchants add --verify`; returns the exit status."""
-    from robot.doctor import write_bundle
-
     report = asyncio.run(run_with_checklist(settings, merchant, json_output=json_output))
     if bundle is not None:
         path = write_bundle(report, settings, bundle)
@@ -144,10 +144,6 @@ def register(app: typer.Typer) -> None:
         pages → gateway key), saying for each failure the cause and the fix. Moves no money,
         records nothing; submits the password at most once. Exit 0 ok, 3 the merchant must act,
         4 Jobber changed, 5 Jobber down, 6 our side."""
-        from robot.config import get_settings
-        from robot.errors import RobotError
-        from robot.logging import configure_logging
-
         if bundle is not None and bundle.suffix.lower() != ".zip":
             err.print("[red]invalid input: --bundle: must name a .zip file[/red]")
             raise typer.Exit(2)

@@ -17,7 +17,14 @@ import typer
 from rich.markup import escape
 
 from robot.cli.console import err, out
+from robot.config import load_settings
 from robot.errors import RobotError
+from robot.logging import configure_logging
+from robot.replay.har import FIXTURES_DIR, scenario_dirs
+from robot.replay.runner import record_on_account, record_on_mock, replay
+from robot.replay.scenarios import SCENARIOS, Scenario
+from robot.replay.scenarios import scenario as find
+from robot.vault import Vault
 
 app = typer.Typer(help="Fixture pages: record a scenario (scrubbed) and replay it offline.", no_args_is_help=True)
 
@@ -25,9 +32,6 @@ app = typer.Typer(help="Fixture pages: record a scenario (scrubbed) and replay i
 @app.command("list")
 def list_() -> None:
     """The scenarios `record` knows, and which are recorded."""
-    from robot.replay.har import FIXTURES_DIR
-    from robot.replay.scenarios import SCENARIOS
-
     for name, sc in SCENARIOS.items():
         mark = "recorded" if (FIXTURES_DIR / name / "scenario.json").exists() else "not recorded"
         out.print(f"[bold]{name}[/bold] ({mark}): {escape(sc.description)}")
@@ -44,12 +48,6 @@ def record(
 ) -> None:
     """Run a scenario through the robot and save its HAR, gateway exchanges and page snapshots,
     scrubbed (nothing is written when the scrubber finds anything it should have removed)."""
-    from robot.logging import configure_logging
-    from robot.replay.runner import record_on_account, record_on_mock
-    from robot.replay.scenarios import SCENARIOS, Scenario, scenario as find
-
-    from robot.config import load_settings
-
     try:
         settings = load_settings()
         configure_logging(settings, console=False)
@@ -57,7 +55,6 @@ def record(
             if not scenario or jobs is None:
                 err.print("[red]--merchant needs a scenario name and --jobs FILE (the account's own invoices)[/red]")
                 raise typer.Exit(2)
-            from robot.vault import Vault
 
             try:
                 job_list = json.loads(jobs.read_text(encoding="utf-8"))
@@ -88,12 +85,6 @@ def replay_(
     fixtures_dir: Path = typer.Option(None, "--fixtures-dir", help="Folder of recordings (default: fixtures/pages)"),
 ) -> None:
     """Run the recorded jobs again against the recordings only (no server): same outcomes, or exit 1."""
-    from robot.logging import configure_logging
-    from robot.replay.har import FIXTURES_DIR, scenario_dirs
-    from robot.replay.runner import replay
-
-    from robot.config import load_settings
-
     configure_logging(load_settings(), console=False)
     root = fixtures_dir or FIXTURES_DIR
     dirs = [root / s for s in scenarios] if scenarios else scenario_dirs(root)

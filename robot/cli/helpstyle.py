@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+from typer.models import DefaultPlaceholder
 
 
 class _Flags:
@@ -47,8 +48,6 @@ class HelpCommand(_Flags, TyperCommand):
 
 def _default(cls: Any, typer_default: type) -> bool:
     """Left as Typer's default (None, Typer's own class, or its placeholder for "not given")."""
-    from typer.models import DefaultPlaceholder
-
     return cls is None or cls is typer_default or isinstance(cls, DefaultPlaceholder)
 
 

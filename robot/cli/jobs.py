@@ -1,14 +1,13 @@
 """Queue commands: `enqueue <kind> ...`, `worker`, `serve`, `handoff`, `jobs list|show|retry|cancel`.
 
-`enqueue <kind>` takes exactly the options of the direct command of that kind (the same typer
-commands from robot/cli/payments.py, registered again in "enqueue only" mode) and prints the job
-id. The direct commands get `--no-wait` the same way.
+`enqueue <kind>` takes exactly the options of the direct command of that kind: both are registered
+from one table (robot/cli/payments.py `COMMANDS`); the `enqueue` group makes each one only enqueue
+its job and print the id, as `--no-wait` does on a direct command.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,40 +15,30 @@ from typing import Any
 
 import typer
 
-from robot.cli.console import cell, err, out, plain
+from robot.api.serve import serve as _serve
+from robot.cli import payments
+from robot.cli.console import err, out, plain
+from robot.cli.inprocess import NO_WAIT
+from robot.cli.jobs_view import candidates_table, jobs_table, needs_person_table, trace_hint
+from robot.config import get_settings
+from robot.errors import InputError, RobotError
+from robot.jobs import dbos_app, links
+from robot.jobs.handoff import clean_code, submit_choice, submit_code
+from robot.jobs.queue import store_url
+from robot.jobs.steering import cancel, retry
+from robot.jobs.store import deadline_of, get_job, list_jobs
+from robot.jobs.worker import run_worker
+from robot.logging import configure_logging
 
-PAYMENT_COMMANDS = ("charge", "deposit", "quote-deposit", "link", "refund", "void", "reconcile", "ach-check")
 
-
-def _with_no_wait(callback: Any, *, always: bool) -> Any:
-    """Wrap a payments command so its job is only enqueued (always, or with --no-wait)."""
-    from robot.jobs.inprocess import NO_WAIT
-
-    sig = inspect.signature(callback)
-
-    @functools.wraps(callback)
-    def wrapper(*args: Any, no_wait: bool = False, **kwargs: Any) -> Any:
-        token = NO_WAIT.set(always or no_wait)
-        try:
-            return callback(*args, **kwargs)
-        finally:
-            NO_WAIT.reset(token)
-
-    params = list(sig.parameters.values())
-    if not always:
-        params.append(inspect.Parameter(
-            "no_wait", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
-            default=typer.Option(False, "--no-wait", help="only enqueue the job and print its id; a worker runs it")))
-        wrapper.__annotations__ = {**getattr(callback, "__annotations__", {}), "no_wait": bool}
-    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    del wrapper.__wrapped__  # typer must see the new signature, not the wrapped one
-    return wrapper
+def _enqueue_only(ctx: typer.Context) -> None:
+    """The `enqueue` group: each payment command under it only enqueues its job (for this
+    invocation: the flag is put back when the command's context closes)."""
+    token = NO_WAIT.set(True)
+    ctx.call_on_close(lambda: NO_WAIT.reset(token))
 
 
 def _settings() -> Any:
-    from robot.config import get_settings
-    from robot.errors import RobotError
-
     try:
         s = get_settings()
         s.ensure_dirs()
@@ -68,9 +57,6 @@ def _fail(message: str, code: int = 1) -> None:
 def _store() -> Iterator[Any]:
     """A job-store client for one command. A RobotError ends the command with its message: exit 2
     for bad input (an option's InputError), 1 otherwise."""
-    from robot.errors import InputError, RobotError
-    from robot.jobs import dbos_app
-
     c = dbos_app.client(_settings())
     try:
         yield c
@@ -98,9 +84,6 @@ def jobs_list(status: str = typer.Option(None, "--status", metavar="STATUS",
               limit: int = typer.Option(50, "--limit", "-n", metavar="N"),
               json_output: bool = typer.Option(False, "--json")) -> None:
     """Recent jobs: status, merchant, kind, invoice, amount, age, outcome (`jobs show JOB` for the rest)."""
-    from robot.cli.jobs_view import jobs_table, needs_person_table
-    from robot.jobs.store import deadline_of, list_jobs
-
     with _store() as c:
         rows = list_jobs(c, status=status, merchant=merchant, limit=limit, outcome=outcome,
                          needs_person=needs_person)
@@ -121,16 +104,10 @@ def jobs_list(status: str = typer.Option(None, "--status", metavar="STATUS",
 @jobs_app.command("show")
 def jobs_show(job_id: str = typer.Argument(..., metavar="JOB"), json_output: bool = typer.Option(False, "--json")) -> None:
     """One job: status, steps with times, what it waits for, outcome, flags, result, evidence."""
-    from robot.cli.jobs_view import candidates_table, trace_hint
-    from robot.jobs.queue import store_url
-    from robot.jobs.store import get_job
-
     with _store() as c:
         v = get_job(c, job_id)
         c_url = store_url(c)
     if json_output:
-        from robot.jobs import links
-
         print(json.dumps({**v.model_dump(mode="json"), "retry_of": links.retry_of(c_url, v.job_id),
                           "retried_as": links.retried_as(c_url, v.job_id)}, indent=1))
         return
@@ -167,8 +144,6 @@ def jobs_show(job_id: str = typer.Argument(..., metavar="JOB"), json_output: boo
 
 def _retry_lines(url: str, job_id: str) -> None:
     """The retry links (robot/jobs/links.py): where this job came from and where it went."""
-    from robot.jobs import links
-
     before = links.retry_of(url, job_id)
     if before:
         out.print(f"retry of: {plain(before)}")
@@ -181,8 +156,6 @@ def _retry_lines(url: str, job_id: str) -> None:
 def jobs_retry(job_id: str) -> None:
     """Resume a failed/cancelled job (finished stages are not run again), or enqueue again a job that
     finished without moving money (needs_2fa, needs_confirmation, unavailable, ...)."""
-    from robot.jobs.store import retry
-
     with _store() as c:
         new_id = retry(c, job_id)
     out.print(new_id)
@@ -191,28 +164,17 @@ def jobs_retry(job_id: str) -> None:
 @jobs_app.command("cancel")
 def jobs_cancel(job_id: str) -> None:
     """Cancel a queued or running job (a running one stops at its next stage)."""
-    from robot.jobs.store import cancel
-
     with _store() as c:
         v = cancel(c, job_id)
     out.print(f"{v.job_id} {v.status}")
 
 
 def register(app: typer.Typer) -> None:
-    # --no-wait on the direct payment commands (registered before this by robot.cli.payments)
-    for info in app.registered_commands:
-        if info.name in PAYMENT_COMMANDS and info.callback is not None:
-            info.callback = _with_no_wait(info.callback, always=False)
-
     enqueue_app = typer.Typer(help="Put a job on the queue and print its id (same options as the direct "
-                                   "commands); `jobber-robot worker` runs it.", no_args_is_help=True)
-    from robot.cli import payments
+                                   "commands); `jobber-robot worker` runs it.", no_args_is_help=True,
+                              callback=_enqueue_only)
 
     payments.register(enqueue_app)
-    enqueue_app.registered_commands[:] = [
-        i for i in enqueue_app.registered_commands if i.name in PAYMENT_COMMANDS and i.callback is not None]
-    for info in enqueue_app.registered_commands:
-        info.callback = _with_no_wait(info.callback, always=True)
     app.add_typer(enqueue_app, name="enqueue")
     app.add_typer(jobs_app, name="jobs")
 
@@ -222,13 +184,6 @@ def register(app: typer.Typer) -> None:
                                              "env JOBBER_ROBOT_WORKER_ID)"),
                grace: float = typer.Option(30.0, "--grace", help="seconds running jobs get to finish on SIGTERM")) -> None:
         """Run queued jobs (shared browser and session pool) until SIGTERM."""
-        import asyncio
-
-        from robot.jobs import dbos_app
-        from robot.jobs.worker import run_worker
-        from robot.errors import RobotError
-        from robot.logging import configure_logging
-
         settings = _settings()
         configure_logging(settings, console_level=settings.log_level)  # a service: show its steps
         wid = worker_id or dbos_app.default_worker_id()
@@ -239,12 +194,12 @@ def register(app: typer.Typer) -> None:
             _fail(exc.message, 2)
 
     @app.command("serve")
-    def serve(host: str = typer.Option(None, "--host"), port: int = typer.Option(None, "--port")) -> None:
-        """HTTP intake for the POS back end: POST /jobs, GET /jobs/{id}, POST /jobs/{id}/handoff."""
-        from robot.errors import RobotError
-        from robot.jobs.intake import serve as _serve
-        from robot.logging import configure_logging
-
+    def serve(host: str = typer.Option(None, "--host", help="interface to bind (default JOBBER_ROBOT_SERVE_HOST: "
+                                       "127.0.0.1, this machine only)"),
+              port: int = typer.Option(None, "--port", help="port (default JOBBER_ROBOT_SERVE_PORT; 0: a free one, "
+                                       "printed)")) -> None:
+        """The POS API (POST /jobs, GET /jobs/JOB_ID, POST /jobs/JOB_ID/handoff; docs/api.md) and the support
+        dashboard (/support/). Prints where it listens and one line per request."""
         settings = _settings()
         configure_logging(settings, console_level=settings.log_level)  # a service: show its steps
         try:
@@ -256,9 +211,6 @@ def register(app: typer.Typer) -> None:
     def handoff(job_id: str, code: str = typer.Argument(None, help="the verification code (2FA)"),
                 invoice: int = typer.Option(None, "--invoice", help="the invoice a person picked")) -> None:
         """Answer a waiting job: a 2FA code, or the invoice number it should use."""
-        from robot.errors import InputError
-        from robot.jobs.handoff import clean_code, submit_choice, submit_code
-
         if (code is None) == (invoice is None):
             _fail("give the CODE or --invoice N", 2)
         if code is not None:

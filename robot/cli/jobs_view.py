@@ -8,6 +8,7 @@ words ("link reconcile"), never inside one ("link_reconcil e").
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -16,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from robot.cli.console import cell
+from robot.jobs.store import deadline_of
 from robot.money import fmt
 
 if TYPE_CHECKING:
@@ -87,8 +89,6 @@ def _until(deadline: datetime | None, now: datetime | None = None) -> str:
 
 def needs_person_table(rows: list["JobView"]) -> Group:
     """The person queue: what each job waits for, until when, and the command that answers it."""
-    from robot.jobs.store import deadline_of
-
     t = compact_table(("job", {"no_wrap": True}), ("merchant", {}), ("waits for", {}), ("deadline", {}))
     for r in rows:
         w = r.waiting_for or {}
@@ -118,8 +118,6 @@ def candidates_table(candidates: list[dict[str, Any]]) -> Table:
 
 
 def _dec(v: Any) -> Any:
-    from decimal import Decimal
-
     return v if isinstance(v, Decimal) else Decimal(str(v))
 
 

@@ -6,6 +6,7 @@ Secrets are read from prompts (or stdin), never from arguments (shell history, `
 
 from __future__ import annotations
 
+import json
 import sys
 
 import typer
@@ -13,16 +14,19 @@ from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
+from robot import health
 from robot.cli.console import err, out
+from robot.cli.doctor import run_and_print
+from robot.cli.jobs_view import compact_table, whole_words, words
+from robot.config import get_settings
 from robot.errors import InputError, RobotError
+from robot.logging import configure_logging
 from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault, generate_key
 
 app = typer.Typer(help="Manage merchants' stored credentials (encrypted vault).", no_args_is_help=True)
 
 
 def _vault() -> Vault:
-    from robot.config import get_settings
-
     settings = get_settings()
     settings.ensure_dirs()
     return Vault.from_settings(settings)
@@ -86,10 +90,6 @@ def add(
         _fail(exc)
     out.print(f"[green]added {merchant}[/green]")
     if verify:
-        from robot.cli.doctor import run_and_print
-        from robot.config import get_settings
-        from robot.logging import configure_logging
-
         settings = get_settings()
         configure_logging(settings, console=False)
         raise typer.Exit(run_and_print(settings, merchant))
@@ -99,11 +99,6 @@ def add(
 def list_(json_output: bool = typer.Option(False, "--json", help="print the merchants and their health as JSON")) -> None:
     """List merchants (no secrets) with their last access result (the latest job or doctor run),
     when it was, and the next action."""
-    import json
-
-    from robot import health
-    from robot.config import get_settings
-
     try:
         merchants = _vault().list()
         latest = health.latest_all(get_settings())
@@ -116,7 +111,6 @@ def list_(json_output: bool = typer.Option(False, "--json", help="print the merc
             docs.append({**m.summary(), "health": h.model_dump(mode="json") if h else None})
         print(json.dumps(docs, indent=1))
         return
-    from robot.cli.jobs_view import compact_table, whole_words, words
 
     table = compact_table(("merchant", {"no_wrap": True}), ("Jobber e-mail", {}), ("2FA", {}), ("last access", {}),
                           ("when", {"no_wrap": True}), ("next action", {}))

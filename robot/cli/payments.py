@@ -8,13 +8,22 @@ Exit codes: 0 succeeded / pending / dry run, 1 any other outcome, 2 bad input.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 
-from robot.cli.console import err
-from robot.jobs.models import JobResult
+from robot.cli.console import err, plain, say_interrupted
+from robot.cli.inprocess import JobInterrupted, execute_queued
+from robot.cli.progress import SpinnerWatch
+from robot.cli.summary import print_result
+from robot.config import get_settings
+from robot.errors import InputError, RobotError
+from robot.jobs.models import JobResult, parse_job, validation_problems
+from robot.vault import Vault
 
 TENDER_HELP = "exactly one tender: --card-on-file, --card-token, --ach-token or --terminal"
 
@@ -26,10 +35,29 @@ def new_job_id() -> str:
 def execute(job: Any, *, json_output: bool, wait: bool = True, job_id: str | None = None) -> JobResult:
     """Run one job through the job queue (SQLite, or Postgres when JOBBER_ROBOT_DATABASE_URL is set):
     enqueue it, run it with an in-process worker and return its result. With wait=False (or
-    --no-wait) only enqueue it, print the job id and exit 0; a `jobber-robot worker` runs it."""
-    from robot.jobs.inprocess import execute_queued
+    --no-wait) only enqueue it, print the job id and exit 0; a `jobber-robot worker` runs it.
+    Ctrl-C cancels the job and exits 130."""
+    try:
+        return execute_queued(job, json_output=json_output, wait=wait, job_id=job_id,
+                              watch=None if json_output else SpinnerWatch())
+    except JobInterrupted as stop:
+        interrupted(stop.job_id, stop.status, json_output=json_output)
+        raise  # not reached: interrupted() exits
 
-    return execute_queued(job, json_output=json_output, wait=wait, job_id=job_id)
+
+def interrupted(job_id: str | None, status: str | None, *, json_output: bool) -> None:
+    """Ctrl-C: one line saying what became of the job, exit 130 (the shell's code for SIGINT)."""
+    if job_id is None:
+        line = "interrupted: nothing was queued"
+    elif status == "cancelled":
+        line = (f"interrupted: job {plain(job_id)} cancelled (`jobber-robot jobs retry {plain(job_id)}` resumes it "
+                "from its last finished stage; the gateway never moves money twice for it)")
+    else:
+        line = f"interrupted: job {plain(job_id)} had already ended ({plain(status)}): `jobber-robot jobs show {plain(job_id)}`"
+    if json_output:
+        print(json.dumps({"job_id": job_id, "status": status, "interrupted": True}))
+    say_interrupted(line)
+    raise typer.Exit(130)
 
 
 # --- building jobs -----------------------------------------------------------------------------
@@ -47,13 +75,6 @@ def build_job(data: dict[str, Any]) -> Any:
 
     The merchant must be in the vault: a job the robot cannot sign in for is refused here, as
     the HTTP intake refuses it, instead of being queued to fail later."""
-    from pydantic import ValidationError
-
-    from robot.config import get_settings
-    from robot.errors import InputError, RobotError
-    from robot.jobs.models import parse_job, validation_problems
-    from robot.vault import Vault
-
     try:
         job = parse_job({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
@@ -86,10 +107,8 @@ def tender_of(card_on_file: str | None, payment_method: str | None, card_token: 
     return {"type": "terminal", "terminal_id": terminal}
 
 
-def finish(job: Any, json_output: bool, job_id: str | None) -> None:
-    from robot.cli.summary import print_result
-
-    result = execute(job, json_output=json_output, job_id=job_id)
+def finish(job: Any, json_output: bool, job_id: str | None, no_wait: bool = False) -> None:
+    result = execute(job, json_output=json_output, job_id=job_id, wait=not no_wait)
     print_result(result, json_output=json_output)
     drift = result.error_code == "reconcile_drift"
     raise typer.Exit(0 if result.ok and not drift else 1)
@@ -108,104 +127,113 @@ PAYMENT_METHOD = typer.Option(None, "--payment-method", help="saved payment meth
 CARD_TOKEN = typer.Option(None, "--card-token", help="card token from intake (jobber-robot tokenize)")
 ACH_TOKEN = typer.Option(None, "--ach-token", help="bank account token (ACH debit)")
 TERMINAL = typer.Option(None, "--terminal", help="terminal id to push the amount to")
+NO_WAIT = typer.Option(False, "--no-wait", help="only enqueue the job and print its id; a worker runs it "
+                       "(what `jobber-robot enqueue` always does)")
+
+
+def charge(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+           amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
+           card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
+           ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
+           json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Charge an invoice by card on file, card token, ACH token or terminal, and record it in Jobber."""
+    tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
+    job = build_job({"kind": "charge", "merchant": merchant, "invoice": invoice, "client": client,
+                     "amount": amount, "tender": tender, "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+def deposit(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+            amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
+            card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
+            ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
+            json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Take a partial payment on an invoice (several until it is Paid)."""
+    tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
+    job = build_job({"kind": "deposit", "merchant": merchant, "invoice": invoice, "client": client,
+                     "amount": amount, "tender": tender, "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+def quote_deposit(merchant: str = MERCHANT,
+                  quote: int = typer.Option(..., "--quote", "-q", help="Jobber quote number"),
+                  amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
+                  card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD,
+                  card_token: str = CARD_TOKEN, ach_token: str = ACH_TOKEN, terminal: str = TERMINAL,
+                  dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Collect a deposit on an Approved quote."""
+    tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
+    job = build_job({"kind": "quote_deposit", "merchant": merchant, "quote": quote, "amount": amount,
+                     "tender": tender, "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+def link(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+         amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
+         sms: str = typer.Option(None, "--sms", help="send the link by text message to this phone"),
+         email: str = typer.Option(None, "--email", help="send the link by e-mail to this address"),
+         reconcile: bool = typer.Option(False, "--reconcile", help="record every paid link in Jobber (once) "
+                                        "and report expired ones, instead of creating a link"),
+         dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Create a payment link and send it (or, with --reconcile, record paid links in Jobber)."""
+    if reconcile:
+        job = build_job({"kind": "link_reconcile", "merchant": merchant, "dry_run": dry_run})
+    else:
+        if bool(sms) == bool(email):
+            _bad_input([{"field": "send_via", "rule": "give exactly one of --sms or --email"}])
+        job = build_job({"kind": "link", "merchant": merchant, "invoice": invoice, "client": client,
+                         "amount": amount, "send_via": "sms" if sms else "email", "to": sms or email,
+                         "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+def refund(merchant: str = MERCHANT,
+           transaction: str = typer.Option(..., "--transaction", "-t", help="gateway transaction id"),
+           amount: str = typer.Option(None, "--amount", "-a", help="amount (default: all that is left)"),
+           dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Refund all or part of a transaction and record it on its Jobber payment."""
+    job = build_job({"kind": "refund", "merchant": merchant, "transaction_id": transaction, "amount": amount,
+                     "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+def void(merchant: str = MERCHANT,
+         transaction: str = typer.Option(..., "--transaction", "-t", help="gateway transaction id"),
+         dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Void a transaction before settlement and delete its payment in Jobber."""
+    job = build_job({"kind": "void", "merchant": merchant, "transaction_id": transaction, "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+def reconcile(merchant: str = MERCHANT,
+              since: str = typer.Option(None, "--since", help="first day (YYYY-MM-DD)"),
+              until: str = typer.Option(None, "--until", help="last day (YYYY-MM-DD)"),
+              repair: bool = typer.Option(False, "--repair", help="record the payments missing in Jobber"),
+              dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Compare gateway transactions with Jobber payments; report drift (and repair it)."""
+    job = build_job({"kind": "reconcile", "merchant": merchant, "since": since, "until": until,
+                     "repair": repair, "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+def ach_check(merchant: str = MERCHANT, dry_run: bool = DRY_RUN, json_output: bool = JSON,
+              job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
+    """Reverse the Jobber payments of ACH debits that came back returned, and flag their jobs."""
+    job = build_job({"kind": "ach_check", "merchant": merchant, "dry_run": dry_run})
+    finish(job, json_output, job_id, no_wait)
+
+
+#: every payment command, once: registered as a direct command (`jobber-robot charge ...`) and
+#: under `jobber-robot enqueue` (whose group makes each one only enqueue), the same options in both
+COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("charge", charge), ("deposit", deposit), ("quote-deposit", quote_deposit), ("link", link),
+    ("refund", refund), ("void", void), ("reconcile", reconcile), ("ach-check", ach_check),
+)
 
 
 def register(app: typer.Typer) -> None:
-    from robot.cli import demo
-
-    demo.register(app)
-
-    @app.command("charge")
-    def charge(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
-               amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
-               card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
-               ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
-               json_output: bool = JSON, job_id: str = JOB_ID) -> None:
-        """Charge an invoice by card on file, card token, ACH token or terminal, and record it in Jobber."""
-        tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
-        job = build_job({"kind": "charge", "merchant": merchant, "invoice": invoice, "client": client,
-                         "amount": amount, "tender": tender, "dry_run": dry_run})
-        finish(job, json_output, job_id)
-
-    @app.command("deposit")
-    def deposit(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
-                amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
-                card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
-                ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
-                json_output: bool = JSON, job_id: str = JOB_ID) -> None:
-        """Take a partial payment on an invoice (several until it is Paid)."""
-        tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
-        job = build_job({"kind": "deposit", "merchant": merchant, "invoice": invoice, "client": client,
-                         "amount": amount, "tender": tender, "dry_run": dry_run})
-        finish(job, json_output, job_id)
-
-    @app.command("quote-deposit")
-    def quote_deposit(merchant: str = MERCHANT,
-                      quote: int = typer.Option(..., "--quote", "-q", help="Jobber quote number"),
-                      amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
-                      card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD,
-                      card_token: str = CARD_TOKEN, ach_token: str = ACH_TOKEN, terminal: str = TERMINAL,
-                      dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
-        """Collect a deposit on an Approved quote."""
-        tender = tender_of(card_on_file, payment_method, card_token, ach_token, terminal)
-        job = build_job({"kind": "quote_deposit", "merchant": merchant, "quote": quote, "amount": amount,
-                         "tender": tender, "dry_run": dry_run})
-        finish(job, json_output, job_id)
-
-    @app.command("link")
-    def link(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
-             amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
-             sms: str = typer.Option(None, "--sms", help="send the link by text message to this phone"),
-             email: str = typer.Option(None, "--email", help="send the link by e-mail to this address"),
-             reconcile: bool = typer.Option(False, "--reconcile", help="record every paid link in Jobber (once) "
-                                            "and report expired ones, instead of creating a link"),
-             dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
-        """Create a payment link and send it (or, with --reconcile, record paid links in Jobber)."""
-        if reconcile:
-            job = build_job({"kind": "link_reconcile", "merchant": merchant, "dry_run": dry_run})
-        else:
-            if bool(sms) == bool(email):
-                _bad_input([{"field": "send_via", "rule": "give exactly one of --sms or --email"}])
-            job = build_job({"kind": "link", "merchant": merchant, "invoice": invoice, "client": client,
-                             "amount": amount, "send_via": "sms" if sms else "email", "to": sms or email,
-                             "dry_run": dry_run})
-        finish(job, json_output, job_id)
-
-    @app.command("refund")
-    def refund(merchant: str = MERCHANT,
-               transaction: str = typer.Option(..., "--transaction", "-t", help="gateway transaction id"),
-               amount: str = typer.Option(None, "--amount", "-a", help="amount (default: all that is left)"),
-               dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
-        """Refund all or part of a transaction and record it on its Jobber payment."""
-        job = build_job({"kind": "refund", "merchant": merchant, "transaction_id": transaction, "amount": amount,
-                         "dry_run": dry_run})
-        finish(job, json_output, job_id)
-
-    @app.command("void")
-    def void(merchant: str = MERCHANT,
-             transaction: str = typer.Option(..., "--transaction", "-t", help="gateway transaction id"),
-             dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
-        """Void a transaction before settlement and delete its payment in Jobber."""
-        job = build_job({"kind": "void", "merchant": merchant, "transaction_id": transaction, "dry_run": dry_run})
-        finish(job, json_output, job_id)
-
-    @app.command("reconcile")
-    def reconcile(merchant: str = MERCHANT,
-                  since: str = typer.Option(None, "--since", help="first day (YYYY-MM-DD)"),
-                  until: str = typer.Option(None, "--until", help="last day (YYYY-MM-DD)"),
-                  repair: bool = typer.Option(False, "--repair", help="record the payments missing in Jobber"),
-                  dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID) -> None:
-        """Compare gateway transactions with Jobber payments; report drift (and repair it)."""
-        job = build_job({"kind": "reconcile", "merchant": merchant, "since": since, "until": until,
-                         "repair": repair, "dry_run": dry_run})
-        finish(job, json_output, job_id)
-
-    @app.command("ach-check")
-    def ach_check(merchant: str = MERCHANT, dry_run: bool = DRY_RUN, json_output: bool = JSON,
-                  job_id: str = JOB_ID) -> None:
-        """Reverse the Jobber payments of ACH debits that came back returned, and flag their jobs."""
-        job = build_job({"kind": "ach_check", "merchant": merchant, "dry_run": dry_run})
-        finish(job, json_output, job_id)
+    for name, command in COMMANDS:
+        app.command(name)(command)
 
 
-__all__ = ["build_job", "execute", "new_job_id", "register"]
+__all__ = ["COMMANDS", "build_job", "execute", "new_job_id", "register"]

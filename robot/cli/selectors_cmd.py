@@ -16,15 +16,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from playwright.async_api import async_playwright
 from rich.markup import escape
 from rich.table import Table
 
+from flows.pages.tab import JobberTab
 from flows.pages.walk import check_app, check_sign_in, drift_message, drifted, fallbacks, skipped
+from robot.browser import launch
 from robot.cli.console import err, out
+from robot.config import load_settings
 from robot.errors import RobotError
 from robot.locators import Resolution, registry
+from robot.logging import configure_logging
+from robot.replay import offline
+from robot.replay import suggest as sg
+from robot.replay.har import scenario_dirs
+from robot.sessions import SessionPool
+from robot.twofactor import PromptCodeProvider
+from robot.vault import Vault
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from robot.config import Settings
     from robot.twofactor import CodeProvider
     from robot.vault import Vault
@@ -36,26 +49,30 @@ __all__ = ["app", "drift_message", "drifted", "fallbacks", "run_check"]
 
 
 async def run_check(settings: "Settings", vault: "Vault", merchant: str, url: str | None = None,
-                    code_provider: "CodeProvider | None" = None) -> list[Resolution]:
+                    code_provider: "CodeProvider | None" = None,
+                    say: "Callable[[str], None] | None" = None) -> list[Resolution]:
     """Sign in as `merchant` and probe every page's selectors; returns one row per selector.
+    `say(words)` is told what it does now (the command's spinner).
 
     The sign-in goes through the session pool, so a refused password or authenticator seed is
     never submitted again by a check (each try spends one of Jobber's few before a lock-out)."""
-    from flows.pages.tab import JobberTab
-    from robot.sessions import SessionPool
-
+    tell = say or (lambda words: None)
     timeout = settings.action_timeout_ms
+    tell("starting the browser…")
     async with SessionPool(settings, vault, code_provider=code_provider, jobber_url=url) as pool:
         assert pool.browser is not None
         creds = vault.get(merchant)
         base = (url or creds.jobber_url or settings.jobber_url).rstrip("/")
+        tell("checking Jobber's sign-in page (signed out)…")
         anon = await pool.browser.new_context()
         try:
             results = await check_sign_in(JobberTab(await anon.new_page(), base, timeout))
         finally:
             await anon.close()
         results += skipped("identity_notice", why="shown only when Jobber blocks a sign-in")
+        tell(f"signing in to Jobber as {merchant}…")
         async with pool.job(merchant, "selectors-check") as sess:
+            tell("checking the app's pages: invoices, payment forms, a client, a quote (nothing is saved)…")
             login = sess.last_login
             mfa = registry()["mfa"].selectors
             if login is not None and login.verified_2fa:
@@ -87,8 +104,6 @@ def _table(results: list[Resolution]) -> Table:
 def _fixture_dirs(given: list[Path] | None) -> list[Path]:
     """Scenario folders: the given ones (a scenario, or a folder of them), else every committed
     recording of the normal layout (the drift-* variants are checked when named)."""
-    from robot.replay.har import scenario_dirs
-
     if given:
         out: list[Path] = []
         for p in given:
@@ -98,11 +113,6 @@ def _fixture_dirs(given: list[Path] | None) -> list[Path]:
 
 
 async def _with_browser(fn: Any) -> Any:
-    from playwright.async_api import async_playwright
-
-    from robot.browser import launch
-    from robot.config import load_settings
-
     settings = load_settings()
     async with async_playwright() as pw:
         browser = await launch(pw, headless=True, explicit=settings.browser_path)
@@ -113,8 +123,6 @@ async def _with_browser(fn: Any) -> Any:
 
 
 def _check_fixtures(dirs: list[Path]) -> None:
-    from robot.replay import offline
-
     if not dirs:
         err.print("[red]no recorded fixtures found (record some with `jobber-robot fixtures record`)[/red]")
         raise typer.Exit(2)
@@ -146,11 +154,6 @@ def check(
 ) -> None:
     """Sign in and report, per page and per selector, which still resolve (or, with --fixtures,
     check the recorded snapshots offline and name the drifted selectors)."""
-    from robot.config import load_settings
-    from robot.logging import configure_logging
-    from robot.twofactor import PromptCodeProvider
-    from robot.vault import Vault
-
     if fixtures or fixtures_dir:
         _check_fixtures(_fixture_dirs(fixtures_dir))
         return
@@ -165,8 +168,15 @@ def check(
                           f"{', '.join(names) or 'no merchant'})[/red]")
                 raise typer.Exit(2)
             merchant = names[0]
-        results = asyncio.run(run_check(settings, vault, merchant, url,
-                                        PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds)))
+        status = err.status("starting…", spinner="dots")
+        if err.is_terminal:
+            status.start()
+        try:
+            prompt = PromptCodeProvider(timeout_seconds=settings.handoff_timeout_seconds, pause=status.stop,
+                                        resume=status.start if err.is_terminal else None)
+            results = asyncio.run(run_check(settings, vault, merchant, url, prompt, say=status.update))
+        finally:
+            status.stop()
     except RobotError as exc:
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from None
@@ -205,9 +215,6 @@ def suggest(
 ) -> None:
     """Rank candidates for a drifted selector from the snapshots' accessibility tree and print a
     TOML patch to review. Nothing is changed: apply the patch yourself after checking it."""
-    from robot.replay import offline
-    from robot.replay import suggest as sg
-
     dirs = _fixture_dirs(fixtures_dir)
     if selector is not None and (selector.count(".") != 1 or selector.split(".")[0] not in registry()
                                  or selector.split(".")[1] not in registry()[selector.split(".")[0]].selectors):

@@ -12,15 +12,14 @@ import typer
 from rich.table import Table
 
 from robot.cli.console import err, out
+from robot.config import get_settings
+from robot.dashboard.staff import StaffStore, check_name
 from robot.errors import InputError, RobotError
 
 app = typer.Typer(help="Support staff who may sign in to the dashboard (`serve`, /support/).", no_args_is_help=True)
 
 
 def _store() -> object:
-    from robot.config import get_settings
-    from robot.dashboard.staff import StaffStore
-
     settings = get_settings()
     settings.ensure_dirs()
     return StaffStore.from_settings(settings)
@@ -45,8 +44,6 @@ def _password(from_stdin: bool) -> str:
 def add(name: str = typer.Argument(..., help="the staff user's sign-in name, e.g. dana"),
         stdin: bool = typer.Option(False, "--stdin", help="read the password from standard input")) -> None:
     """Add a staff user (password: hidden prompt, or one line of standard input)."""
-    from robot.dashboard.staff import check_name
-
     try:
         store = _store()
         check_name(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from robot.cli.console import cell
+from robot.cli.console import cell, out
 from robot.jobs.models import JobResult, Outcome
 from robot.money import fmt
 
@@ -116,12 +117,9 @@ def _report_tables(result: JobResult) -> list[Any]:
 
 def print_result(result: JobResult, *, json_output: bool, console: Console | None = None) -> None:
     if json_output:
-        import sys
-
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         sys.stdout.flush()
         return
-    from robot.cli.console import out
 
     (console or out).print(render(result))
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import typer
+from playwright.sync_api import sync_playwright
 
 from robot import __version__
+from robot.browser import find_browser, launch_options
 from robot.cli.console import err, out
+from robot.config import get_settings
 from robot.errors import RobotError
 
 
 def _launch_check(headless: bool) -> str:
     """Start the browser once and return its version: a Chromium that exists may still lack
     the system libraries it needs (Playwright's own download on a bare machine)."""
-    from playwright.sync_api import sync_playwright
-
-    from robot.browser import launch_options
-    from robot.config import get_settings
-
     with sync_playwright() as p:
         browser = p.chromium.launch(**launch_options(headless, get_settings().browser_path))
         try:
@@ -31,9 +29,6 @@ def register(app: typer.Typer) -> None:
         check: bool = typer.Option(False, "--check", help="also start it once (exit 1 when it cannot run)"),
     ) -> None:
         """Print the Chromium the robot will use (or how to install one)."""
-        from robot.browser import find_browser
-        from robot.config import get_settings
-
         try:
             out.print(str(find_browser(get_settings().browser_path)))
             if check:

@@ -17,8 +17,11 @@ import typer
 from rich.table import Table
 
 from robot.cli.console import err, out
-from robot.errors import RobotError
+from robot.config import load_settings
+from robot.errors import InvalidRequest, RobotError
+from robot.gateway import gateway_for
 from robot.logging import register_secret
+from robot.vault import Vault
 
 app = typer.Typer(help="Tokenize a card or bank account at the gateway (secrets from a prompt or stdin).",
                   no_args_is_help=True)
@@ -50,10 +53,6 @@ def _read(label: str, from_stdin: bool, hide: bool) -> str:
 
 
 def _gateway(merchant: str, gateway_url: str | None) -> Any:
-    from robot.config import load_settings
-    from robot.gateway import gateway_for
-    from robot.vault import Vault
-
     settings = load_settings()
     settings.ensure_dirs()
     creds = Vault.from_settings(settings).get(merchant)
@@ -77,8 +76,6 @@ def _show(kind: str, data: dict[str, Any], as_json: bool) -> None:
 def _fail(exc: Exception) -> None:
     """Bad input (the gateway names the field: number, expiry, CVV, routing...) exits 2 like every
     command's bad input; anything else (gateway down, API key refused) exits 1."""
-    from robot.errors import InvalidRequest
-
     field = getattr(exc, "field", None)
     msg = getattr(exc, "message", None) or type(exc).__name__
     err.print(f"[red]{msg}[/red]" + (f" [dim](field: {field})[/dim]" if field and field not in msg else ""))

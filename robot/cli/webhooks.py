@@ -5,25 +5,30 @@ OpenAPI document (docs/openapi.json)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import typer
+from rich.table import Table
 
+from robot.api.contract import COMMITTED, document, render
 from robot.cli.console import err, out
+from robot.config import get_settings
+from robot.errors import InputError, RobotError
+from robot.jobs import dbos_app
+from robot.jobs.queue import store_url
+from robot.webhooks.delivery import log_for
+from robot.webhooks.endpoints import EventType, all_endpoints, create, delete, get
+from robot.webhooks.events import publish_with_client
 
 app = typer.Typer(help="Webhook endpoints the robot POSTs job events to (docs/api.md).", no_args_is_help=True)
 
 
 @contextmanager
 def _store() -> Iterator[tuple[Any, Any, str]]:
-    from robot.config import get_settings
-    from robot.errors import InputError, RobotError
-    from robot.jobs import dbos_app
-    from robot.jobs.queue import store_url
-
     try:
         settings = get_settings()
         settings.ensure_dirs()
@@ -47,8 +52,6 @@ def _store() -> Iterator[tuple[Any, Any, str]]:
 def add(url: str, event: list[str] = typer.Option(None, "--event", "-e", help="an event type (repeat); default all"),
         description: str = typer.Option(None, "--description")) -> None:
     """Register an endpoint; prints its id and, once, its signing secret."""
-    from robot.webhooks.endpoints import create
-
     with _store() as (settings, _c, url_):
         ep = create(url, settings, url_, events=event or [], description=description)
     out.print(ep.id)
@@ -58,10 +61,6 @@ def add(url: str, event: list[str] = typer.Option(None, "--event", "-e", help="a
 @app.command("list")
 def list_(json_output: bool = typer.Option(False, "--json")) -> None:
     """The registered endpoints (never their secrets)."""
-    from rich.table import Table
-
-    from robot.webhooks.endpoints import all_endpoints
-
     with _store() as (_s, _c, url_):
         eps = all_endpoints(url_)
     if json_output:
@@ -78,8 +77,6 @@ def list_(json_output: bool = typer.Option(False, "--json")) -> None:
 @app.command("remove")
 def remove(endpoint_id: str) -> None:
     """Delete an endpoint (deliveries still waiting for it stop)."""
-    from robot.webhooks.endpoints import delete
-
     with _store() as (_s, _c, url_):
         if not delete(url_, endpoint_id):
             raise KeyError(endpoint_id)
@@ -89,11 +86,6 @@ def remove(endpoint_id: str) -> None:
 @app.command("test")
 def test(endpoint_id: str) -> None:
     """Send a signed test event to one endpoint (a worker delivers it); prints the event id."""
-    import uuid
-
-    from robot.webhooks.endpoints import EventType, get
-    from robot.webhooks.events import publish_with_client
-
     with _store() as (_s, c, url_):
         ep = get(url_, endpoint_id)
         eid = publish_with_client(c, EventType.test.value, None, ep.model_dump(mode="json", exclude={"secret"}),
@@ -106,10 +98,6 @@ def deliveries(job_id: str = typer.Argument(None, help="a job id (default: every
                endpoint: str = typer.Option(None, "--endpoint", help="only this endpoint's"),
                json_output: bool = typer.Option(False, "--json")) -> None:
     """The delivery log: each attempt, when, to which endpoint, what came back."""
-    from rich.table import Table
-
-    from robot.webhooks.delivery import log_for
-
     with _store() as (_s, _c, url_):
         rows = log_for(url_, job_id=job_id, endpoint_id=endpoint)
     if json_output:
@@ -136,8 +124,6 @@ def register(root: typer.Typer) -> None:
     def openapi(check: bool = typer.Option(False, "--check", help="exit 1 when docs/openapi.json is not current"),
                 stdout: bool = typer.Option(False, "--stdout", help="print it instead of writing the file")) -> None:
         """Write the API's OpenAPI document to docs/openapi.json (the committed contract)."""
-        from robot.api.openapi import COMMITTED, document, render
-
         text = render(document())
         if stdout:
             print(text, end="")

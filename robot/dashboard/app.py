@@ -31,11 +31,21 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.staticfiles import StaticFiles
 
+from robot import health
 from robot.dashboard import PREFIX
 from robot.dashboard.auth import COOKIE, LoginLimiter, Session, Sessions
 from robot.dashboard.doctor_runs import DoctorRuns
-from robot.errors import InputError, RobotError
+from robot.dashboard.staff import StaffStore
+from robot.errors import InputError, RobotError, VaultError
+from robot.jobs import dbos_app, links
+from robot.jobs.handoff import HandoffError, clean_code, submit_choice, submit_code
+from robot.jobs.models import _UNION_TAGS, Outcome
+from robot.jobs.queue import store_url
+from robot.jobs.steering import cancel as _cancel
+from robot.jobs.steering import retry as _retry
+from robot.jobs.store import STATUSES, JobNotFound, get_job, list_jobs
 from robot.logging import get_logger
+from robot.vault import MERCHANT_RE, Vault
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -167,10 +177,6 @@ class Dashboard:
 
     # --- life ----------------------------------------------------------------------------------
     async def start(self) -> None:
-        from robot.dashboard.staff import StaffStore
-        from robot.jobs import dbos_app
-        from robot.vault import Vault
-
         self.vault = await asyncio.to_thread(Vault.from_settings, self.settings)
         await asyncio.to_thread(self.vault.check)
         self.staff = StaffStore.from_settings(self.settings)
@@ -242,17 +248,12 @@ class Dashboard:
         return job_id
 
     async def _job(self, job_id: str) -> Any:
-        from robot.jobs.store import JobNotFound, get_job
-
         try:
             return await self.call(get_job, self.client, self._job_id(job_id))
         except JobNotFound:
             raise NotFound("job") from None
 
     async def _merchant(self, merchant: str) -> Any:
-        from robot.errors import VaultError
-        from robot.vault import MERCHANT_RE
-
         if not MERCHANT_RE.match(merchant):
             raise NotFound("merchant")
         try:
@@ -443,8 +444,6 @@ class Dashboard:
 
         @app.post(PREFIX + "/jobs/{job_id}/code")
         async def hand_code(request: Request, job_id: str) -> Response:
-            from robot.jobs.handoff import HandoffError, clean_code, submit_code
-
             s, form = await self._posted(request)
             v = await self._job(job_id)
             try:
@@ -459,8 +458,6 @@ class Dashboard:
 
         @app.post(PREFIX + "/jobs/{job_id}/invoice")
         async def pick_invoice(request: Request, job_id: str) -> Response:
-            from robot.jobs.handoff import HandoffError, submit_choice
-
             s, form = await self._posted(request)
             v = await self._job(job_id)
             raw = str(form.get("invoice") or "")
@@ -477,8 +474,6 @@ class Dashboard:
 
         @app.post(PREFIX + "/jobs/{job_id}/retry")
         async def retry(request: Request, job_id: str) -> Response:
-            from robot.jobs.store import retry as _retry
-
             s, _form = await self._posted(request)
             v = await self._job(job_id)
             try:
@@ -492,8 +487,6 @@ class Dashboard:
 
         @app.post(PREFIX + "/jobs/{job_id}/cancel")
         async def cancel(request: Request, job_id: str) -> Response:
-            from robot.jobs.store import cancel as _cancel
-
             s, _form = await self._posted(request)
             v = await self._job(job_id)
             try:
@@ -521,8 +514,6 @@ class Dashboard:
         return True
 
     def _health(self, merchant: str) -> Any:
-        from robot import health
-
         return health.latest(self.settings, merchant)
 
     def _doctor_routes(self, app: FastAPI) -> None:
@@ -545,8 +536,6 @@ class Dashboard:
 
         @app.post(PREFIX + "/doctor/{key}/code")
         async def doctor_code(request: Request, key: str) -> Response:
-            from robot.jobs.handoff import clean_code
-
             s, form = await self._posted(request)
             run = self.doctor.get(key)
             if run is None:
@@ -596,8 +585,6 @@ class Dashboard:
         return out
 
     def _merchant_rows(self) -> list[dict[str, Any]]:
-        from robot import health
-
         latest = health.latest_all(self.settings)
         last: dict[str, Any] = {}
         for v in self._jobs(limit=200):
@@ -609,9 +596,6 @@ class Dashboard:
         return rows
 
     def _filter_choices(self) -> dict[str, list[str]]:
-        from robot.jobs.models import Outcome, _UNION_TAGS
-        from robot.jobs.store import STATUSES
-
         kinds = sorted(t for t in _UNION_TAGS if t not in ("card_on_file", "card_token", "ach_token", "terminal"))
         return {"status": list(STATUSES), "outcome": [o.value for o in Outcome],
                 "merchant": [m.merchant for m in self.vault.list()], "kind": kinds}
@@ -619,8 +603,6 @@ class Dashboard:
     def _jobs(self, *, status: str = "", outcome: str = "", merchant: str = "", kind: str = "",
               limit: int = 100) -> list[Any]:
         """Recent jobs, newest first. A job that finished with outcome `failed` counts as failed."""
-        from robot.jobs.store import list_jobs
-
         rows = list_jobs(self.client, merchant=merchant or None, limit=500)
         out = []
         for v in rows:
@@ -635,9 +617,6 @@ class Dashboard:
 
     def _linked(self, job_id: str) -> dict[str, Any]:
         """The retry links (robot/jobs/links.py): the job this one retries, the jobs that retry it."""
-        from robot.jobs import links
-        from robot.jobs.queue import store_url
-
         url = store_url(self.client)
         return {"retry_of": links.retry_of(url, job_id), "retried_as": links.retried_as(url, job_id)}
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from robot.logging import get_logger
+from robot.doctor import StepStatus, run_doctor
+from robot.logging import get_logger, redact_text, register_secret
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -52,7 +53,7 @@ class DoctorRun:
     def step(self, step: Any) -> None:
         """The doctor's on_step: must not block (it runs in the doctor's loop)."""
         data = {"key": step.name, "title": step.title, "status": step.status.value, "seconds": step.seconds
-                if step.status.value != "running" else None, "detail": step.detail, "cause": step.cause,
+                if step.status is not StepStatus.running else None, "detail": step.detail, "cause": step.cause,
                 "fix": step.fix}
         self.steps[step.name] = data
         self.events.append(data)
@@ -73,8 +74,6 @@ class DoctorRun:
     # --- a code only the person at the page has (the doctor's code_prompt) ----------------------
     async def get_code(self, merchant: str, channel: str, hint: str) -> str | None:
         """robot.twofactor.CodeProvider: ask on the run's page and wait for the answer."""
-        from datetime import timedelta
-
         loop = asyncio.get_running_loop()
         self._answer = loop.create_future()
         deadline = datetime.now(UTC) + timedelta(seconds=CODE_WAIT_SECONDS)
@@ -93,8 +92,6 @@ class DoctorRun:
 
     def answer(self, code: str) -> bool:
         """The person's code (already checked for shape). False when nothing is asked now."""
-        from robot.logging import register_secret
-
         if self._answer is None or self._answer.done():
             return False
         register_secret(code)
@@ -147,9 +144,6 @@ class DoctorRuns:
         return run
 
     async def _run(self, run: DoctorRun, vault: Any) -> None:
-        from robot.doctor import run_doctor
-        from robot.logging import redact_text
-
         log = self.log.bind(merchant=run.merchant, staff=run.by)
         log.info("doctor started from the dashboard")
         try:

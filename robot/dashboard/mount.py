@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from robot.dashboard import PREFIX
+from robot.dashboard.app import Dashboard
+from robot.logging import redact_text
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -39,7 +41,6 @@ class WithSupport:
                 try:
                     await self.dashboard.start()
                 except Exception as exc:  # noqa: BLE001 - reported to the server, which stops
-                    from robot.logging import redact_text
 
                     message = {"type": "lifespan.startup.failed",
                                "message": f"support dashboard: {type(exc).__name__}: {redact_text(str(exc))}"}
@@ -52,6 +53,4 @@ class WithSupport:
 
 def with_support(app: ASGIApp, settings: "Settings") -> WithSupport:
     """The intake app with the support dashboard mounted at /support."""
-    from robot.dashboard.app import Dashboard
-
     return WithSupport(app, Dashboard(settings))

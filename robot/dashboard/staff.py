@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel
 
 from robot.errors import InputError, VaultError
+from robot.vault import _write_private, load_key
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -58,8 +59,6 @@ class StaffStore:
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "StaffStore":
-        from robot.vault import load_key
-
         return cls(settings.staff_path, load_key(settings))
 
     def _read(self) -> dict[str, Any]:
@@ -71,8 +70,6 @@ class StaffStore:
             raise VaultError(f"the credential key does not open {self.path}; nothing was changed") from None
 
     def _write(self, doc: dict[str, Any]) -> None:
-        from robot.vault import _write_private
-
         _write_private(self.path, self._fernet.encrypt(json.dumps(doc).encode()))
 
     def list(self) -> list[StaffUser]:

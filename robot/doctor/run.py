@@ -16,7 +16,9 @@ skew alone would have made wrong.
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import platform
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,10 +27,16 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from playwright.async_api import Error as PlaywrightError
+
+from flows.pages.invoices import InvoicesPage
+from flows.pages.places import Place, where
+from flows.pages.tab import JobberTab
+from flows.pages.walk import check_app, drift_message, drifted, fallbacks, probe_page
+from robot import __version__, health
 from robot.doctor.models import STEPS, DoctorReport, DoctorStep, ExitClass, StepStatus
 from robot.errors import (
     AccountBlocked,
-    BadCredentials,
     CaptchaRequired,
     JobberUnavailable,
     PageDriftError,
@@ -36,8 +44,15 @@ from robot.errors import (
     SessionExpired,
     VaultError,
 )
+from robot.evidence import capture
+from robot.gateway import gateway_for
+from robot.gateway.errors import GatewayAuthError, GatewayError, GatewayUnavailable
+from robot.locators import PageLocators
 from robot.logging import get_logger, redact_text
+from robot.login import LoginOutcome
+from robot.sessions import SessionPool
 from robot.twofactor import CodeProvider, NoCodeProvider, TotpCodes
+from robot.vault import TwoFactorMode, Vault
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page, Response
@@ -168,8 +183,6 @@ class Doctor:
             self._finish(ctl)
 
     def _unexpected(self, ctl: _StepCtl, exc: BaseException) -> None:
-        from playwright.async_api import Error as PlaywrightError
-
         if isinstance(exc, PageDriftError):
             ctl.failed(exc.message, "Jobber changed this page: run `jobber-robot selectors check` and update "
                        f"selectors/{exc.page}.toml", DRIFT)
@@ -207,8 +220,6 @@ class Doctor:
         return self.report
 
     def _check_vault(self, st: _StepCtl) -> None:
-        from robot.vault import Vault
-
         try:
             vault = self.vault or Vault.from_settings(self.settings)
             vault.check()
@@ -227,8 +238,6 @@ class Doctor:
         st.passed(", ".join(what))
 
     async def _browser_steps(self) -> None:
-        from robot.sessions import SessionPool
-
         assert self.vault is not None and self.creds is not None
         hook = _AskHook(self.code_prompt, self._code_asked)
         try:
@@ -255,8 +264,6 @@ class Doctor:
 
     # --- hosts and the sign-in page, in a browser that holds no cookie of the merchant's ------------
     async def _anonymous_steps(self, pool: "SessionPool") -> bool:
-        from flows.pages.tab import JobberTab
-
         assert pool.browser is not None and self.creds is not None
         base = (self.creds.jobber_url or self.settings.jobber_url).rstrip("/")
         context = await pool.browser.new_context()
@@ -282,15 +289,11 @@ class Doctor:
         return ok
 
     async def _evidence(self, page: "Page", context: "BrowserContext") -> None:
-        from robot.evidence import capture
-
         paths = await capture(page, context, self.settings.artifacts_dir, self.report.run_id,
                               trace_chunk=self.settings.trace)
         self.report.artifacts += [str(p) for p in paths]
 
     async def _check_hosts(self, st: _StepCtl, tab: Any) -> None:
-        from playwright.async_api import Error as PlaywrightError
-
         seen: list[tuple[str, int, str | None]] = []
 
         def on_response(resp: "Response") -> None:
@@ -337,10 +340,6 @@ class Doctor:
         st.passed(listing + skew)
 
     async def _check_sign_in_page(self, st: _StepCtl, tab: Any) -> None:
-        from flows.pages.places import Place, where
-        from flows.pages.walk import drifted, probe_page
-        from robot.locators import PageLocators
-
         seen = await where(tab, tab.timeout_ms * 2)
         if seen.place is Place.captcha:
             self.captcha_on_sign_in = True
@@ -381,7 +380,7 @@ class Doctor:
         stored = self.vault.load_storage_state(self.merchant)
         device = _device_cookie(stored)
         if (self.skew is not None and abs(self.skew) >= CLOCK_SKEW_LIMIT_SECONDS
-                and creds.two_factor.value == "totp"):
+                and creds.two_factor is TwoFactorMode.totp):
             skew = self.skew
             pool.totp = TotpCodes(clock=lambda: time.time() - skew)  # codes by Jobber's clock
         try:
@@ -421,8 +420,6 @@ class Doctor:
         return result, error
 
     def _password_outcome(self, ctl: _StepCtl, result: "LoginResult | None", error: RobotError | None) -> None:
-        from robot.login import LoginOutcome
-
         m = self.merchant
         if ctl.done:
             return  # passed when Jobber asked for the code
@@ -460,8 +457,6 @@ class Doctor:
             ctl.skipped("not needed: the stored session is still signed in")
 
     def _report_sign_in(self, result: "LoginResult | None", error: RobotError | None, device: dict | None) -> None:
-        from robot.login import LoginOutcome
-
         m = self.merchant
         creds = self.creds
         assert creds is not None
@@ -472,7 +467,7 @@ class Doctor:
         ctl = self._pending_mfa or self._begin("mfa")
         self._pending_mfa = None
         skew_bad = (self.skew is not None and abs(self.skew) >= CLOCK_SKEW_LIMIT_SECONDS
-                    and creds.two_factor.value == "totp")
+                    and creds.two_factor is TwoFactorMode.totp)
         clock_fix = ("synchronise this machine's clock with NTP (e.g. `timedatectl set-ntp true`); the stored "
                      "seed is fine")
         if result is None:
@@ -519,7 +514,7 @@ class Doctor:
                        "it, so the seed is right", clock_fix, OURS)
         elif result.verified_2fa:
             how = ("authenticator code from the stored seed" if result.mfa_channel == "otp"
-                   and creds.two_factor.value == "totp" else "code handed over by a person")
+                   and creds.two_factor is TwoFactorMode.totp else "code handed over by a person")
             ctl.passed(f"{result.mfa_channel or 'otp'}: {how} accepted")
         elif o in (LoginOutcome.blocked, LoginOutcome.captcha, LoginOutcome.bad_credentials,
                    LoginOutcome.account_not_found, LoginOutcome.unexpected_page):
@@ -590,15 +585,11 @@ class Doctor:
 
     # --- the app -------------------------------------------------------------------------------
     async def _check_invoices(self, st: _StepCtl, sess: "MerchantSession") -> None:
-        from flows.pages.invoices import InvoicesPage
-
         assert sess.tab is not None
         rows = await (await InvoicesPage(sess.tab).open()).rows()
         st.passed(f"{len(rows)} invoice{'s' if len(rows) != 1 else ''} listed")
 
     async def _check_selectors(self, st: _StepCtl, sess: "MerchantSession", result: "LoginResult | None") -> None:
-        from flows.pages.walk import check_app, drift_message, drifted, fallbacks
-
         assert sess.tab is not None
         results = list(self.sign_in_results) + await check_app(sess.tab)
         bad = drifted(results)
@@ -616,9 +607,6 @@ class Doctor:
 
     # --- the gateway -----------------------------------------------------------------------------
     async def _gateway_step(self) -> None:
-        from robot.gateway import gateway_for
-        from robot.gateway.errors import GatewayAuthError, GatewayError, GatewayUnavailable
-
         assert self.creds is not None
         with self.step("gateway") as st:
             if self.creds.gateway is None:
@@ -643,8 +631,6 @@ class Doctor:
             st.passed(f"merchant {self.creds.gateway.merchant_id}: current batch {getattr(batch, 'id', '')}".strip())
 
     def _record_health(self) -> None:
-        from robot import health
-
         health.record(self.settings, health.from_doctor(self.report))
 
 
@@ -681,15 +667,11 @@ def _cookie_expiry(cookie: dict[str, Any] | None) -> str | None:
 
 
 def _sent_to(message: str) -> str:
-    import re
-
     m = re.search(r"sent to ([^)]+)\)", message)
     return m.group(1).strip() if m else ""
 
 
 def _refusal_text(message: str) -> str:
-    import re
-
     m = re.search(r"\(([^()]*)\)", message)
     return m.group(1) if m else "no reason shown"
 
@@ -701,10 +683,6 @@ def _first_sentence(text: str) -> str:
 async def run_doctor(settings: "Settings", merchant: str, *, on_step: OnStep | None = None,
                      code_prompt: CodeProvider | None = None, vault: "Vault | None" = None) -> DoctorReport:
     """Check `merchant`'s whole access path; see robot.doctor for the interface."""
-    import importlib.metadata as md
-
-    from robot import __version__
-
     doctor = Doctor(settings, merchant, on_step=on_step, code_prompt=code_prompt, vault=vault)
     doctor.report.versions.update({"jobber-robot": __version__, "python": platform.python_version(),
                                    "platform": platform.platform(terse=True)})

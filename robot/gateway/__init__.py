@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from robot.gateway.base import Gateway
 from robot.gateway.errors import *  # noqa: F403
 from robot.gateway.errors import GatewayError
+from robot.gateway.http import HttpGateway
 from robot.gateway.models import *  # noqa: F403
 
 if TYPE_CHECKING:
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
 
 def gateway_for(settings: Any, creds: "GatewayCredentials", *, base_url: str | None = None, **options: Any) -> "HttpGateway":
     """The gateway client for one merchant: URL from settings (or `base_url`), API key from the vault."""
-    from robot.gateway.http import HttpGateway
-
     return HttpGateway(base_url or settings.gateway_url, creds, **options)
 
 

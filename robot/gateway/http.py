@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 import ssl
 import time
-from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -28,7 +28,6 @@ import httpx
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from robot.gateway.base import AmountLike
 from robot.errors import (
     AchReturned,
     Declined,
@@ -41,6 +40,7 @@ from robot.errors import (
     TerminalCancelled,
     TerminalTimeout,
 )
+from robot.gateway.base import AmountLike
 from robot.gateway.errors import ACH_RETURN_CODES, ERRORS_BY_CODE
 from robot.gateway.models import (
     BankToken,
@@ -125,7 +125,7 @@ def error_from_response(resp: httpx.Response) -> GatewayError:
         left = err.get("refundable")
         return RefundExceedsRefundable(message, refundable=Decimal(str(left)) if left is not None else None, **extra)
     if code == "ach_returned":
-        return ERRORS_BY_CODE[code](message, r_code=str(err.get("r_code") or ""), **extra)  # type: ignore[call-arg]
+        return ERRORS_BY_CODE[code](message, r_code=str(err.get("r_code") or ""), **extra)
     cls = ERRORS_BY_CODE.get(code)
     if cls is not None and cls not in (Declined, InvalidRequest, RefundExceedsRefundable):
         return cls(message, **extra)
@@ -202,7 +202,8 @@ class HttpGateway:
         if resp.headers.get("idempotent-replayed") == "true":
             self.log.info("gateway.replayed", path=path, reference=key)
         try:
-            return resp.json()
+            data: dict[str, Any] = resp.json()
+            return data
         except ValueError:
             raise GatewayUnavailable(f"gateway sent an unreadable answer to {method} {path}") from None
 

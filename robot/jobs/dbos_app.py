@@ -17,9 +17,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from typing import TYPE_CHECKING, Any
+
+from dbos import DBOS, DBOSClient
+
+from robot import __version__
+from robot.jobs import dbos_private, queue, scheduled, workflows  # noqa: F401 - importing them registers their DBOS workflows
+from robot.webhooks import delivery
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -31,8 +38,6 @@ APP_NAME = "jobber-robot"
 
 def app_version() -> str:
     """One version for every process of a release, so a worker runs what `serve` enqueued."""
-    from robot import __version__
-
     return f"jobber-robot-{__version__}"
 
 
@@ -63,8 +68,6 @@ def dbos_config(settings: "Settings", executor_id: str) -> dict[str, Any]:
 
 def _quiet_dbos() -> None:
     """DBOS's own INFO lines (migrations, queue registration) are noise on the robot's console."""
-    import logging
-
     logging.getLogger("dbos").setLevel(logging.WARNING)
 
 
@@ -83,28 +86,19 @@ def _prepare(settings: "Settings") -> None:
 async def launch(settings: "Settings", *, executor_id: str, listen: bool | list[str] = True) -> None:
     """Launch DBOS in the running event loop and register the job queue (and handoff waits).
     `listen`: dequeue from every queue (True), none (False), or only the queues named."""
-    from dbos import DBOS
-
-    from robot.jobs import queue, scheduled, workflows  # noqa: F401 - registers the workflows
-    from robot.webhooks import delivery  # the webhook delivery workflow
-
     _prepare(settings)
     delivery.configure(settings)
     DBOS(config=dbos_config(settings, executor_id))  # type: ignore[arg-type]
     if listen is False:
         DBOS.listen_queues([])
     elif isinstance(listen, list):
-        DBOS.listen_queues(listen)  # type: ignore[arg-type]
+        DBOS.listen_queues(listen)
     DBOS.launch()
     _quiet_dbos()
     await queue.register(settings)
 
 
 def destroy() -> None:
-    import logging
-
-    from dbos import DBOS
-
     DBOS.destroy(workflow_completion_timeout_sec=0)
     # DBOS's console handler holds the sys.stderr of its first launch (a CliRunner's, maybe closed
     # by now); drop it so a later launch in this process makes a fresh one
@@ -116,13 +110,7 @@ def destroy() -> None:
 
 def stop_dequeuing() -> None:
     """Stop this process's queue and scheduler threads (jobs already running go on)."""
-    from dbos._dbos import _dbos_global_instance  # the launched instance
-
-    inst = _dbos_global_instance
-    if inst is None:
-        return
-    for event in getattr(inst, "background_thread_stop_events", []):
-        event.set()
+    dbos_private.stop_background_threads()
 
 
 _migrated: set[str] = set()
@@ -130,10 +118,6 @@ _migrated: set[str] = set()
 
 def client(settings: "Settings") -> "DBOSClient":
     """A client on the job store (created/migrated on first use, the job queue registered)."""
-    from dbos import DBOS, DBOSClient
-
-    from robot.jobs import queue
-
     url = settings.system_database_url
     if url not in _migrated:
         _prepare(settings)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from dbos import DBOS
 from pydantic import BaseModel
 
 from robot.errors import JobFenced
+from robot.jobs import dbos_private
 from robot.logging import get_logger
 
 
@@ -38,14 +40,7 @@ def read_ownership(job_id: str) -> Ownership:
     """One read (one row, one statement) of the job's status, executor and ownership token, straight
     from the system database: never DBOS.get_workflow_status, which inside a workflow is a
     checkpointed step whose replay would answer with an old value. Blocking: run it in a thread."""
-    import sqlalchemy as sa
-    from dbos._dbos import _get_dbos_instance
-
-    sys_db = _get_dbos_instance()._sys_db
-    ws = sys_db.tables.workflow_status
-    with sys_db.engine.begin() as c:
-        row = c.execute(sa.select(ws.c.status, ws.c.executor_id, ws.c.owner_xid)
-                        .where(*sys_db._wf(ws, job_id))).first()
+    row = dbos_private.workflow_row(job_id)
     if row is None:
         return Ownership()
     return Ownership(status=row[0], executor_id=row[1], owner_xid=row[2])
@@ -53,9 +48,7 @@ def read_ownership(job_id: str) -> Ownership:
 
 def current_token(job_id: str) -> str | None:
     """This execution's ownership token (inside the job's workflow), None outside one."""
-    from dbos._context import current_owner_xid
-
-    return current_owner_xid(job_id)
+    return dbos_private.owner_token(job_id)
 
 
 @dataclass(frozen=True)
@@ -69,8 +62,6 @@ class WorkflowFence:
     @classmethod
     def here(cls, job_id: str) -> "WorkflowFence":
         """The fence of the execution running now (call inside the job's workflow)."""
-        from dbos import DBOS
-
         return cls(job_id=job_id, executor_id=DBOS.executor_id, token=current_token(job_id))
 
     def check(self, now: Ownership) -> None:

@@ -29,9 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, SetWorkflowID
 
+from robot import vault
 from robot.errors import HandoffError, InputError
+from robot.jobs import runtime
 from robot.jobs.models import Candidate
 from robot.logging import get_logger, register_secret
+from robot.webhooks.events import job_snapshot, publish_outside_workflow
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -50,20 +53,6 @@ STATUS_WAITING_CONFIRM = "waiting_for_confirmation"
 
 
 
-def _fernet(settings: "Settings") -> Any:
-    from cryptography.fernet import Fernet
-
-    from robot.vault import load_key
-
-    return Fernet(load_key(settings))
-
-
-def seal(settings: "Settings", code: str) -> str:
-    return _fernet(settings).encrypt(code.encode()).decode()
-
-
-def unseal(settings: "Settings", token: str) -> str:
-    return _fernet(settings).decrypt(token.encode()).decode()
 
 
 @DBOS.workflow(name=WAITER)
@@ -81,6 +70,7 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
     inside a step."""
     job_id = DBOS.workflow_id
     assert job_id is not None
+    rt = runtime.current()
     if _in_step():
         waiter_id = f"{job_id}.wait-{uuid.uuid4().hex[:8]}"
 
@@ -94,15 +84,21 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
         await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
         await _needs_person(job_id, status, question, waiter_id)
+        if rt is not None:
+            rt.progress(job_id, "handoff", question)
         answer = await handle.get_result()
     else:
         question = {"kind": kind, "to": job_id, "topic": topic, **details}
         await DBOS.set_event_async("handoff", question)
         await DBOS.set_event_async("status", status)
         await _needs_person(job_id, status, question, uuid.uuid4().hex[:8])
+        if rt is not None:
+            rt.progress(job_id, "handoff", question)
         answer = await DBOS.recv_async(topic, timeout_seconds=timeout)
     await DBOS.set_event_async("handoff", None)
     await DBOS.set_event_async("status", "running")
+    if rt is not None:
+        rt.progress(job_id, "handoff", None)
     if answer == CANCELLED:
         return None
     return answer
@@ -111,8 +107,6 @@ async def _ask(kind: str, topic: str, status: str, timeout: float, details: dict
 async def _needs_person(job_id: str, status: str, question: dict[str, Any], ask_id: str) -> None:
     """The `job.needs_person` webhook (robot/webhooks): the POS can ask its user for the code or
     the invoice. A failure to capture it is logged, never a reason to stop the job's wait."""
-    from robot.webhooks.events import job_snapshot, publish_outside_workflow
-
     try:
         await publish_outside_workflow("job.needs_person", job_id, lambda url: job_snapshot(
             job_id, status, waiting_for=question, store_url=url), ask_id)
@@ -144,11 +138,10 @@ class QueueCodeProvider:
     async def get_code(self, merchant: str, channel: str, hint: str) -> str | None:
         if DBOS.workflow_id is None:
             return await self.fallback.get_code(merchant, channel, hint) if self.fallback else None
-        from robot.jobs.workflows import _RUNTIME
-
         if self.fallback is not None and sys.stdin is not None and sys.stdin.isatty():
             # a direct command at a terminal: the person is right here, ask them
-            return await self.fallback.get_code(merchant, channel, hint)
+            code: str | None = await self.fallback.get_code(merchant, channel, hint)
+            return code
         job_id = DBOS.workflow_id
         log = get_logger("handoff", merchant=merchant, job=job_id)
         deadline = self.deadline(job_id)
@@ -163,10 +156,10 @@ class QueueCodeProvider:
                              "deadline": deadline.isoformat(timespec="seconds")})
         if sealed is None:
             log.warning("no verification code handed over in time", timeout_seconds=timeout)
-            if _RUNTIME is not None:
-                _RUNTIME.handoff_timed_out.add(job_id)
+            if (rt := runtime.current()) is not None:
+                rt.handoff_timed_out.add(job_id)
             return None
-        code = unseal(self.settings, sealed)
+        code = vault.unseal(self.settings, sealed)
         register_secret(code)
         log.info("verification code handed over")
         return code
@@ -181,8 +174,6 @@ class QueueConfirmer:
     async def choose_invoice(self, candidates: list[Candidate]) -> int | None:
         if DBOS.workflow_id is None:
             return None
-        from robot.jobs.workflows import _RUNTIME
-
         job_id = DBOS.workflow_id
         timeout = self.settings.handoff_timeout_seconds
         numbers = [c.invoice for c in candidates]
@@ -192,8 +183,8 @@ class QueueConfirmer:
                             {"candidates": [c.model_dump(mode="json") for c in candidates],
                              "deadline": deadline.isoformat(timespec="seconds")})
         if answer is None:
-            if _RUNTIME is not None:
-                _RUNTIME.handoff_timed_out.add(job_id)
+            if (rt := runtime.current()) is not None:
+                rt.handoff_timed_out.add(job_id)
             return None
         choice = int(answer)
         # a number, or Jobber's own id when numbers repeat among the candidates (flows pick by id first)
@@ -206,7 +197,8 @@ class QueueConfirmer:
 
 def waiting_for(client: "DBOSClient", job_id: str) -> dict[str, Any] | None:
     """What the job asks for now, or None when it does not wait for anyone."""
-    return client.get_event(job_id, "handoff", timeout_seconds=0)
+    question: dict[str, Any] | None = client.get_event(job_id, "handoff", timeout_seconds=0)
+    return question
 
 
 def _question(client: "DBOSClient", job_id: str, kind: str) -> dict[str, Any]:
@@ -232,7 +224,7 @@ def clean_code(code: str) -> str:
 def submit_code(client: "DBOSClient", settings: "Settings", job_id: str, code: str) -> None:
     code = clean_code(code)
     q = _question(client, job_id, "2fa")
-    client.send(q["to"], seal(settings, code), q["topic"])
+    client.send(q["to"], vault.seal(settings, code), q["topic"])
 
 
 def submit_choice(client: "DBOSClient", job_id: str, invoice: int) -> None:

@@ -27,8 +27,10 @@ import threading
 from typing import Any
 
 import sqlalchemy as sa
+from dbos import DBOS
 from pydantic import BaseModel
 
+from robot.jobs import dbos_private
 from robot.jobs.robot_tables import engine, executors
 from robot.logging import get_logger
 
@@ -107,8 +109,6 @@ class ExecutorLeases:
 
 def pending_executors() -> set[str]:
     """Executor ids that hold PENDING workflows now (this process's launched DBOS)."""
-    from dbos import DBOS
-
     return {st.executor_id for st in DBOS.list_workflows(status="PENDING", load_input=False, load_output=False)
             if st.executor_id}
 
@@ -116,15 +116,13 @@ def pending_executors() -> set[str]:
 def recover_dead(leases: ExecutorLeases) -> dict[str, list[str]]:
     """Hand the PENDING jobs of every executor whose lease ran out to DBOS's recovery.
     Returns {dead executor: recovered job ids}. Safe to run in several workers at once."""
-    from dbos import DBOS
-
     log = get_logger("worker", worker=leases.executor_id)
     assumed = leases.assume(pending_executors())
     if assumed:
         log.info("executors hold jobs without a lease: leased from now", executors=assumed)
     out: dict[str, list[str]] = {}
     for lease in leases.expired():
-        handles = DBOS._recover_pending_workflows([lease.executor_id])
+        handles = dbos_private.recover_pending([lease.executor_id])
         jobs = sorted(h.get_workflow_id() for h in handles)
         leases.forget(lease)
         out[lease.executor_id] = jobs

@@ -12,7 +12,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from robot.cards import CARD_NUMBER_RULE, looks_like_card_number
 from robot.money import Money, PositiveMoney
@@ -227,8 +236,6 @@ ZERO = Decimal("0.00")
 
 def validation_problems(exc: Exception) -> list[dict[str, str]]:
     """A pydantic error as [{field, rule}] with no input values (they may be secrets)."""
-    from pydantic import ValidationError
-
     if not isinstance(exc, ValidationError):
         return [{"field": "", "rule": str(exc)}]
     out = []

@@ -24,7 +24,11 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from dbos import DBOS
+
 from robot.errors import JobConflict
+from robot.jobs.dbos_private import DBOSWorkflowIDInUseError, client_store_url
+from robot.jobs.robot_tables import queue_priority
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
 
 QUEUE = "jobs"
 WORKFLOW = "jobber.job"
+#: the webhook deliveries' queue and workflow (robot/webhooks/delivery.py)
+WEBHOOK_QUEUE = "webhooks"
+DELIVERY_WORKFLOW = "jobber.webhook_delivery"
 POLL_SECONDS = 0.1  # a queued job waits for the next poll: at 0.5 s that was a sixth of a warm job
 
 
@@ -47,17 +54,11 @@ WEBHOOK_LIMITS: dict[str, Any] = {"global_concurrency": 8, "polling_interval_sec
 
 
 async def register(settings: "Settings") -> None:
-    from dbos import DBOS
-
-    from robot.webhooks.events import WEBHOOK_QUEUE
-
     await DBOS.register_queue_async(QUEUE, on_conflict="always_update", **_limits(settings))
     await DBOS.register_queue_async(WEBHOOK_QUEUE, on_conflict="always_update", **WEBHOOK_LIMITS)
 
 
 def register_with_client(client: "DBOSClient", settings: "Settings") -> None:
-    from robot.webhooks.events import WEBHOOK_QUEUE
-
     client.register_queue(QUEUE, on_conflict="always_update", **_limits(settings))
     client.register_queue(WEBHOOK_QUEUE, on_conflict="always_update", **WEBHOOK_LIMITS)
 
@@ -86,13 +87,11 @@ def enqueue_options(job: Any, job_id: str, priority: int | None = None) -> dict[
 
 def store_url(client: "DBOSClient") -> str:
     """The job store a client writes to (its system database), for the robot's own tables there."""
-    return client._sys_db.engine.url.render_as_string(hide_password=False)
+    return client_store_url(client)
 
 
 def next_priority(url: str) -> int:
     """The queue priority of a job enqueued now: its place in the queue order (FIFO)."""
-    from robot.jobs.robot_tables import queue_priority
-
     return queue_priority(url)
 
 
@@ -103,8 +102,6 @@ def enqueue(job: Any, *, client: "DBOSClient", idempotency_key: str | None = Non
 
     The job carries tokens only: the models refuse anything that looks like a card number.
     """
-    from dbos._error import DBOSWorkflowIDInUseError
-
     if job_id is None:
         job_id = job_id_for_key(job.merchant, idempotency_key) if idempotency_key else new_job_id()
     priority = next_priority(store_url(client))

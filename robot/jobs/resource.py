@@ -20,7 +20,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from robot.jobs.models import Candidate, JobResult, Outcome
+from robot.jobs.models import Candidate, JobResult
+from robot.jobs.store import JobView
+from robot.outcomes import Outcome
 
 #: how an amount is written everywhere in the API: a decimal string, two places, never a float
 AMOUNT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
@@ -310,7 +312,7 @@ class Artifact(_Out):
     url: str = Field(examples=["/jobs/job-0123/artifacts/screenshot.png"])
 
 
-_JOB_EXAMPLE = {
+_JOB_EXAMPLE: dict[str, Any] = {
     "id": "job-7f3a0c1d2e4b5a6f7980", "object": "job", "kind": "charge", "merchant": "acme", "status": "finished",
     "outcome": "succeeded", "message": "charged $150.00 to Visa •••• 1111 and recorded it on invoice #1042",
     "created_at": "2026-12-01T15:04:05Z", "updated_at": "2026-12-01T15:04:41Z", "step": "verify_after",
@@ -358,11 +360,9 @@ def artifact_name(path: str) -> str:
     return PurePath(path).name
 
 
-def resource(view: Any, *, retry_of: str | None = None, retried_as: list[str] | None = None,
+def resource(view: JobView, *, retry_of: str | None = None, retried_as: list[str] | None = None,
              settled_by: str | None = None) -> JobResource:
     """A store JobView (robot/jobs/store.py) as the public job."""
-    from robot.jobs.store import JobView
-
     assert isinstance(view, JobView)
     steps = [Step(name=s.name, started_at=s.started_at, finished_at=s.finished_at, error=s.error,
                   seconds=round((s.finished_at - s.started_at).total_seconds(), 3)

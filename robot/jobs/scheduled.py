@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowAttributes, SetWorkflowID
 
-from robot.jobs.queue import QUEUE
+from robot.jobs.models import AchCheckJob, LinkReconcileJob
+from robot.jobs.queue import QUEUE, next_priority
+from robot.jobs.runtime import runtime
+from robot.jobs.workflows import job_workflow
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -30,17 +33,11 @@ def cron_for(minutes: int) -> str:
 
 
 def _merchants_with_gateway() -> list[str]:
-    from robot.jobs.workflows import runtime
-
     return sorted(c.merchant for c in runtime().vault.list() if c.gateway is not None)
 
 
 @DBOS.workflow(name="jobber.scheduled_reconcile")
 async def scheduled_reconcile(scheduled_at: datetime, context: Any) -> list[str]:
-    from robot.jobs.models import AchCheckJob, LinkReconcileJob
-    from robot.jobs.queue import next_priority
-    from robot.jobs.workflows import job_workflow, runtime
-
     merchants = await DBOS.run_step_async({"name": "merchants"}, _merchants_with_gateway)
     url = runtime().settings.system_database_url
     queue = await DBOS.retrieve_queue_async(QUEUE)
@@ -62,6 +59,6 @@ async def scheduled_reconcile(scheduled_at: datetime, context: Any) -> list[str]
 async def apply(settings: "Settings") -> None:
     await DBOS.apply_schedules_async([{
         "schedule_name": SCHEDULE,
-        "workflow_fn": scheduled_reconcile,
+        "workflow_fn": scheduled_reconcile,  # type: ignore[typeddict-item]  # DBOS types it as returning None; it may return
         "schedule": cron_for(settings.link_reconcile_minutes),
     }])

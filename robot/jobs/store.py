@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from robot.errors import InputError, JobNotFound, RobotError
+from robot.errors import InputError, JobNotFound
 from robot.jobs.flags import all_flags, flags_of
 from robot.jobs.models import JobResult
-from robot.jobs.queue import QUEUE, WORKFLOW
+from robot.jobs.queue import WORKFLOW
 from robot.logging import redact_text
+from robot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -28,9 +29,6 @@ STATUSES: tuple[str, ...] = get_args(JobStatus)
 
 #: outcomes of a finished job that count as a failure (the robot could not do the job)
 FAILED_OUTCOMES = {"failed", "access_failed", "recorded_with_mismatch"}
-
-_NO_MONEY_MOVED = {"needs_2fa", "needs_confirmation", "access_failed", "unavailable", "refused",
-                   "declined", "cancelled", "timed_out", "dry_run"}
 
 
 class StepView(BaseModel):
@@ -132,7 +130,7 @@ def view(client: "DBOSClient", st: Any, *, detail: bool = True, flags: list[str]
     return v
 
 
-def _find(client: "DBOSClient", job_id: str) -> Any:
+def find_workflow(client: "DBOSClient", job_id: str) -> Any:
     found = client.list_workflows(workflow_ids=[job_id])
     if not found or found[0].name != WORKFLOW:
         raise JobNotFound(f"no job {job_id}", job=job_id)
@@ -140,15 +138,13 @@ def _find(client: "DBOSClient", job_id: str) -> Any:
 
 
 def get_job(client: "DBOSClient", job_id: str) -> JobView:
-    return view(client, _find(client, job_id))
+    return view(client, find_workflow(client, job_id))
 
 
 def list_jobs(client: "DBOSClient", *, status: str | None = None, merchant: str | None = None,
               limit: int = 50, outcome: str | None = None, needs_person: bool = False) -> list[JobView]:
     """Newest first. `status="failed"` also lists the jobs that finished with a failure outcome
     (FAILED_OUTCOMES); `needs_person`: the jobs waiting for a 2FA code or an invoice choice."""
-    from robot.outcomes import Outcome
-
     if status is not None and status not in STATUSES:
         raise InputError("status", f"one of {', '.join(STATUSES)}")
     if outcome is not None and outcome not in {o.value for o in Outcome}:
@@ -188,66 +184,3 @@ def deadline_of(v: JobView) -> datetime | None:
         return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def cancel(client: "DBOSClient", job_id: str) -> JobView:
-    v = get_job(client, job_id)
-    if v.status in ("finished", "failed", "cancelled"):
-        raise RobotError(f"job {job_id} is already {v.status}; nothing to cancel")
-    from robot.jobs.handoff import CANCELLED, waiting_for
-
-    question = waiting_for(client, job_id)
-    client.cancel_workflow(job_id)
-    if question:
-        # a job waiting for a person: wake its wait so it stops now, not at the handoff timeout
-        client.send(question["to"], CANCELLED, question["topic"])
-    after = get_job(client, job_id)
-    from robot.jobs.resource import resource
-    from robot.webhooks.events import publish_with_client
-
-    # the final state's webhook (robot/webhooks): the cancelling process captures it
-    publish_with_client(client, "job.cancelled", job_id, resource(after).model_dump(mode="json"))
-    return after
-
-
-def retry(client: "DBOSClient", job_id: str) -> str:
-    """Run a job again. A cancelled job, or one that crashed its worker too often, resumes under its
-    own id (finished stages are not run again; gateway keys stay the same); one whose workflow
-    raised cannot be resumed and is refused. A finished job whose outcome moved no money
-    (needs_2fa, needs_confirmation, unavailable, ...) is enqueued again as a new job."""
-    from robot.jobs.queue import enqueue
-
-    st = _find(client, job_id)
-    v = view(client, st)
-    if st.status == "ERROR":
-        # DBOS does not run a workflow that ended in an error again (resume leaves it as it is)
-        raise RobotError(f"job {job_id} ended with an error ({v.error}) and cannot be resumed; check it with "
-                         f"`jobs show {job_id}` and the gateway (reference {job_id}:gateway) before charging again")
-    if v.status in ("failed", "cancelled"):
-        client.resume_workflow(job_id, queue_name=QUEUE)
-        return job_id
-    if v.status != "finished":
-        raise RobotError(f"job {job_id} is {v.status}; only failed, cancelled or finished jobs can be retried")
-    if v.outcome not in _NO_MONEY_MOVED or (v.result is not None and v.result.gateway_transaction_id):
-        raise RobotError(f"job {job_id} finished {v.outcome}; money may have moved, so it is not run again "
-                         "(check it with `jobs show` and the gateway)")
-    if v.result is not None and v.result.error_code == "gateway_unavailable" and any(
-            s.name == "gateway" for s in v.steps):
-        # the money call went out and no answer came back: a new job (new idempotency key) could
-        # charge a second time
-        raise RobotError(f"job {job_id} finished {v.outcome}: the gateway did not answer its money call, so the "
-                         f"money may have moved (gateway reference {job_id}:gateway); it is not run again as a "
-                         f"new job. Look the reference up at the gateway; `jobber-robot reconcile -m "
-                         f"{v.merchant} --repair` records it in Jobber if it moved")
-    job = st.input["args"][0]
-    n = 1
-    existing = {w.workflow_id for w in client.list_workflows(workflow_id_prefix=f"{job_id}-r", load_input=False,
-                                                             load_output=False)}
-    while f"{job_id}-r{n}" in existing:
-        n += 1
-    new_id, _ = enqueue(job, client=client, job_id=f"{job_id}-r{n}")
-    from robot.jobs.links import link
-    from robot.jobs.queue import store_url
-
-    link(store_url(client), new_id, job_id)  # retry_of / retried_as (robot/jobs/links.py)
-    return new_id

@@ -18,13 +18,23 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dbos import DBOS
+
+from robot.errors import ConfigError
+from robot.jobs import dbos_app, dbos_private, scheduled
+from robot.jobs.handoff import QueueCodeProvider
+from robot.jobs.leases import ExecutorLeases, LeaseKeeper
+from robot.jobs.runtime import Runtime, install
 from robot.logging import get_logger
+from robot.sessions import SessionPool
+from robot.vault import Vault
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -42,8 +52,6 @@ def _pid_alive(pid: int) -> bool:
 
 def adopt_orphans(settings: "Settings") -> list[str]:
     """Resume jobs left PENDING by in-process workers of this host whose process is gone."""
-    from dbos import DBOS
-
     prefix = f"cli-{socket.gethostname()}-"
     dead: set[str] = set()
     for st in DBOS.list_workflows(status="PENDING", load_input=False, load_output=False):
@@ -51,7 +59,7 @@ def adopt_orphans(settings: "Settings") -> list[str]:
         if ex.startswith(prefix) and ex[len(prefix):].isdigit() and not _pid_alive(int(ex[len(prefix):])):
             dead.add(ex)
     if dead:
-        DBOS._recover_pending_workflows(sorted(dead))
+        dbos_private.recover_pending(sorted(dead))
     return sorted(dead)
 
 
@@ -73,12 +81,6 @@ class Worker:
         self.log = get_logger("worker", worker=executor_id)
 
     async def start(self) -> "Worker":
-        from robot.jobs import dbos_app, scheduled
-        from robot.jobs.handoff import QueueCodeProvider
-        from robot.jobs.workflows import Runtime, install
-        from robot.sessions import SessionPool
-        from robot.vault import Vault
-
         self.settings.ensure_dirs()
         vault = Vault.from_settings(self.settings)
         for creds in vault.list():
@@ -92,7 +94,6 @@ class Worker:
             adopted = await asyncio.to_thread(adopt_orphans, self.settings)
             if adopted:
                 self.log.info("adopted jobs of in-process workers that are gone", executors=adopted)
-        from robot.jobs.leases import ExecutorLeases, LeaseKeeper
 
         self.leases = await asyncio.to_thread(LeaseKeeper(
             ExecutorLeases(self.settings.system_database_url, self.executor_id, self.settings.executor_lease_seconds),
@@ -103,9 +104,6 @@ class Worker:
         return self
 
     async def stop(self, grace: float = 30.0) -> None:
-        from robot.jobs import dbos_app
-        from robot.jobs.workflows import install
-
         dbos_app.stop_dequeuing()
         if self.leases is not None:
             self.leases.recover = False  # take no more jobs, not even a dead worker's
@@ -132,10 +130,6 @@ class Worker:
 def claim_worker_id(settings: "Settings", executor_id: str) -> Any:
     """Hold DATA_DIR/workers/<id>.lock while the worker runs: a second worker with the same id on
     this host would resume (run twice) the first one's jobs at its start, so it is refused."""
-    import fcntl
-
-    from robot.errors import ConfigError
-
     folder = settings.data_path / "workers"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     # 0600 like every file the robot writes (open() would make it 0644 under the usual umask)

@@ -17,91 +17,35 @@ Each execution gets a fence (robot/jobs/fence.py) that the flows check immediate
 write into Jobber: an execution that was cancelled or taken over writes nothing more there, and
 its result is not recorded (DBOS keeps the owner's).
 
-The process that runs workflows (worker or in-process worker) installs a `Runtime` first:
-settings, vault and the shared SessionPool.
+The process that runs workflows (worker or in-process worker) installs a `Runtime` first
+(robot/jobs/runtime.py): settings, vault and the shared SessionPool.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dbos import DBOS
 
+from flows.service import run_job
+from robot import health
+from robot.errors import JobFenced
 from robot.jobs import flags
-from robot.jobs.models import JobResult, Outcome
+from robot.jobs.fence import WorkflowFence
+from robot.jobs.handoff import QueueConfirmer
+from robot.jobs.models import JobResult
 from robot.jobs.queue import WORKFLOW
+from robot.jobs.runtime import current, runtime
+from robot.logging import redact_text
+from robot.outcomes import Outcome
+from robot.webhooks.events import job_snapshot, publish_in_workflow
 
 if TYPE_CHECKING:
     from robot.config import Settings
-    from robot.sessions import SessionPool
-    from robot.vault import Vault
 
 T = TypeVar("T")
-
-
-@dataclass
-class Runtime:
-    settings: "Settings"
-    vault: "Vault"
-    pool: "SessionPool"
-    active: set[str] = field(default_factory=set)          # job ids running in this process
-    tasks: dict[str, Any] = field(default_factory=dict)     # job id → its asyncio task
-    handoff_timed_out: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def wait_idle(self, timeout: float) -> bool:
-        """Wait (on job completion, not a fixed sleep) until no job runs here; False on timeout."""
-        if not self.active:
-            return True
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
-
-    def started(self, job_id: str) -> None:
-        self.active.add(job_id)
-        task = asyncio.current_task()
-        if task is not None:
-            self.tasks[job_id] = task
-        self._idle.clear()
-
-    def finished(self, job_id: str) -> None:
-        self.active.discard(job_id)
-        self.tasks.pop(job_id, None)
-        if not self.active:
-            self._idle.set()
-
-    async def hand_back(self, timeout: float = 15.0) -> list[str]:
-        """Stop the jobs still running here without recording an outcome: DBOS records nothing
-        for a cancelled asyncio task, so each stays PENDING under this worker id and resumes from
-        its last finished stage when a worker with this id starts again."""
-        tasks = {j: t for j, t in self.tasks.items() if not t.done()}
-        for t in tasks.values():
-            t.cancel()
-        if tasks:
-            await asyncio.wait(list(tasks.values()), timeout=timeout)
-        return sorted(tasks)
-
-
-_RUNTIME: Runtime | None = None
-
-
-def install(runtime: Runtime | None) -> None:
-    global _RUNTIME
-    _RUNTIME = runtime
-
-
-def runtime() -> Runtime:
-    if _RUNTIME is None:
-        raise RuntimeError("no job runtime in this process: start `jobber-robot worker`")
-    return _RUNTIME
 
 
 class DurableSteps:
@@ -112,13 +56,13 @@ class DurableSteps:
             return await fn()
 
         await DBOS.set_event_async("step", name)
+        if (rt := current()) is not None and DBOS.workflow_id is not None:
+            rt.progress(DBOS.workflow_id, "step", name)
         return await DBOS.run_step_async({"name": name}, stage)
 
 
 async def _record_health(settings: "Settings", result: JobResult) -> None:
     """The merchant's latest access result (`merchants list`, the dashboard): did this job get in?"""
-    from robot import health
-
     entry = health.from_job(result)
     if entry is not None:
         await asyncio.to_thread(health.record, settings, entry)
@@ -126,12 +70,6 @@ async def _record_health(settings: "Settings", result: JobResult) -> None:
 
 @DBOS.workflow(name=WORKFLOW)
 async def job_workflow(job: Any) -> JobResult:
-    from flows.service import run_job
-    from robot.jobs.fence import WorkflowFence
-    from robot.errors import JobFenced
-    from robot.jobs.handoff import QueueConfirmer
-    from robot.webhooks.events import job_snapshot, publish_in_workflow
-
     job_id = DBOS.workflow_id
     assert job_id is not None
     rt = runtime()
@@ -147,8 +85,6 @@ async def job_workflow(job: Any) -> JobResult:
         except JobFenced:
             raise  # the job's owner tells the outcome, not this run
         except Exception as exc:
-            from robot.logging import redact_text
-
             error = f"{type(exc).__name__}: {redact_text(str(exc))}"
             await publish_in_workflow("job.failed", job_id, lambda url: job_snapshot(
                 job_id, "failed", job=job, error=error, store_url=url))

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
+from fixtures.gateway_sandbox.scenarios import load as load_gw
+from fixtures.gateway_sandbox.server import GatewaySandbox
+from fixtures.jobber_site.server import MockJobber
+from fixtures.jobber_site.store import resolve_date
+from fixtures.scenarios import load
+from flows.service import run_job
 from robot.config import load_settings
+from robot.jobs.models import parse_job
 from robot.locators import require_observer
 from robot.logging import redact_text
 from robot.replay.har import FIXTURES_DIR
@@ -33,6 +40,9 @@ from robot.replay.record import BrowserRecorder, GatewayRecorder, SnapshotRecord
 from robot.replay.replay import BrowserReplay, GatewayReplay
 from robot.replay.scenarios import Scenario, resolve_job
 from robot.replay.scrub import Scrubber
+from robot.sessions import SessionPool
+from robot.twofactor import PromptCodeProvider, TotpCodes
+from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -66,8 +76,6 @@ def comparable(row: dict[str, Any]) -> dict[str, Any]:
 
 def _fixed_dates(doc: Any, today: Any) -> Any:
     """The demo scenario with its "today-10d" dates made absolute (seeded as of MOCK_NOW)."""
-    from fixtures.jobber_site.store import resolve_date
-
     if isinstance(doc, dict):
         return {k: _fixed_dates(v, today) for k, v in doc.items()}
     if isinstance(doc, list):
@@ -78,8 +86,6 @@ def _fixed_dates(doc: Any, today: Any) -> Any:
 
 
 def _demo_login(email: str, business_name: str | None) -> dict[str, Any]:
-    from fixtures.scenarios import load
-
     accounts = [a for a in load("demo")["accounts"] if a["email"] == email]
     if not accounts:
         raise ValueError(f"the mock's demo has no login {email}")
@@ -87,8 +93,6 @@ def _demo_login(email: str, business_name: str | None) -> dict[str, Any]:
 
 
 def _gateway_key(merchant: str) -> str:
-    from fixtures.gateway_sandbox.scenarios import load as load_gw
-
     return next(m["api_key"] for m in load_gw("demo")["merchants"] if m["id"] == merchant)
 
 
@@ -103,10 +107,6 @@ class Recording:
 async def run_jobs(scenario: Scenario, *, settings: "Settings", vault: "Vault", merchant: str,
                    pool_kwargs: dict[str, Any], rec: Recording) -> None:
     """The scenario's jobs, in order, through the robot's own entry point, recorded."""
-    from flows.service import run_job
-    from robot.jobs.models import parse_job
-    from robot.sessions import SessionPool
-
     results: list[Any] = []
     async with SessionPool(settings, vault, context_hook=rec.browser.attach, **pool_kwargs) as pool:
         for i, job in enumerate(scenario.jobs, start=1):
@@ -127,12 +127,6 @@ async def run_jobs(scenario: Scenario, *, settings: "Settings", vault: "Vault", 
 async def record_on_mock(scenario: Scenario, out_root: Path | None = None,
                          extra_secrets: dict[str, str] | None = None) -> list[Path]:
     """Record `scenario` against the mock Jobber site and the gateway sandbox (both in-process)."""
-    from fixtures.gateway_sandbox.server import GatewaySandbox
-    from fixtures.jobber_site.server import MockJobber
-    from fixtures.scenarios import load
-    from robot.twofactor import TotpCodes
-    from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault
-
     out_root = out_root or FIXTURES_DIR
     login = _demo_login(scenario.login, scenario.business_name)
     seed = (login.get("two_factor") or {}).get("secret")
@@ -181,8 +175,6 @@ async def record_on_account(scenario: Scenario, *, merchant: str, settings: "Set
 
     The jobs must fit that account (its invoice numbers, its clients): pass a scenario built from
     a jobs file. 2FA codes are asked of the person at the terminal when there is no seed."""
-    from robot.twofactor import PromptCodeProvider
-
     creds = vault.get(merchant)
     app_url = (creds.jobber_url or settings.jobber_url).rstrip("/")
     rec = Recording()
@@ -231,12 +223,6 @@ class ReplayReport:
 async def replay(directories: Iterable[Path], *, work_dir: Path, context_options: dict[str, Any] | None = None,
                  gateway_url: str = "http://gateway.replay.invalid", resolver_rules: str | None = "MAP *.jobber.test 127.0.0.1") -> list[ReplayReport]:
     """Replay each recorded scenario (one browser for all of them); nothing is served by a server."""
-    from flows.service import run_job
-    from robot.jobs.models import parse_job
-    from robot.sessions import SessionPool
-    from robot.twofactor import TotpCodes
-    from robot.vault import GatewayCredentials, MerchantCredentials, TwoFactorMode, Vault
-
     dirs = list(directories)
     metas = {d: json.loads((d / "scenario.json").read_text(encoding="utf-8")) for d in dirs}
     settings = load_settings(data_dir=work_dir, jobber_url=CANON_APP, gateway_url=gateway_url,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
+
 from robot.locators import SELECTORS_DIR, LocatorSpec, SelectorSpec, registry
 
 if TYPE_CHECKING:
@@ -60,8 +62,6 @@ def parse_aria(text: str) -> list[Node]:
         item = m.group(2)
         if item[:1] in ("'", '"') and item.endswith(item[:1]):
             try:
-                import yaml
-
                 item = str(yaml.safe_load(item))
             except Exception:  # noqa: BLE001 - keep the raw text
                 pass

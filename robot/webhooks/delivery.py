@@ -20,9 +20,13 @@ import httpx
 import sqlalchemy as sa
 from dbos import DBOS
 
-from robot.webhooks.events import DELIVERY_WORKFLOW, payload_of
+from robot.config import get_settings
+from robot.jobs.dbos_private import store_url_here
+from robot.jobs.queue import DELIVERY_WORKFLOW
+from robot.webhooks import endpoints
+from robot.webhooks.events import payload_of
 from robot.webhooks.signing import HEADER, sign
-from robot.webhooks.store import db, deliveries
+from robot.webhooks.store import db, deliveries, events
 
 #: the longest pause between two attempts
 MAX_PAUSE_SECONDS = 6 * 3600
@@ -42,7 +46,6 @@ def configure(settings: Any) -> None:
 def _settings() -> Any:
     if _SETTINGS is not None:
         return _SETTINGS
-    from robot.config import get_settings
 
     return get_settings()
 
@@ -53,14 +56,10 @@ def pause(base: float, attempt: int) -> float:
 
 
 def _store_url() -> str:
-    from dbos._dbos import _get_dbos_instance
-
-    return _get_dbos_instance()._sys_db.engine.url.render_as_string(hide_password=False)
+    return store_url_here()
 
 
 async def _attempt(event_id: str, endpoint_id: str, attempt: int, last: bool) -> dict[str, Any]:
-    from robot.webhooks import endpoints
-
     settings = _settings()
     url = _store_url()
     found = payload_of(url, event_id)
@@ -122,8 +121,6 @@ async def deliver(event_id: str, endpoint_id: str) -> dict[str, Any]:
 def log_for(store_url: str, *, job_id: str | None = None, endpoint_id: str | None = None,
             limit: int = 100) -> list[dict[str, Any]]:
     """Delivery attempts, oldest first, with the event type."""
-    from robot.webhooks.store import events
-
     q = sa.select(deliveries, events.c.type.label("event_type")).join(
         events, events.c.id == deliveries.c.event_id, isouter=True)
     if job_id is not None:

@@ -11,11 +11,13 @@ import uuid
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
 from robot.errors import InputError
+from robot.vault import seal, unseal
 from robot.webhooks.store import db, endpoints
 
 if TYPE_CHECKING:
@@ -46,8 +48,6 @@ class WebhookEndpoint(BaseModel):
 
 
 def check_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -76,8 +76,6 @@ def _row(r: sa.RowMapping, secret: str | None = None) -> WebhookEndpoint:
 
 def create(url: str, settings: "Settings", store_url: str, *, events: list[str] | None = None,
            description: str | None = None) -> WebhookEndpoint:
-    from robot.jobs.handoff import seal
-
     url = check_url(url)
     chosen = check_events(list(events or []))
     if description is not None and len(description) > 500:
@@ -111,8 +109,6 @@ def delete(store_url: str, endpoint_id: str) -> bool:
 
 
 def secret_of(store_url: str, endpoint_id: str, settings: "Settings") -> str | None:
-    from robot.jobs.handoff import unseal
-
     with db(store_url).connect() as c:
         sealed = c.execute(sa.select(endpoints.c.secret_sealed).where(endpoints.c.id == endpoint_id)).scalar()
     return unseal(settings, sealed) if sealed else None

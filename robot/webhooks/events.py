@@ -17,13 +17,24 @@ after a crash captures the same event, never a second one.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from dbos import DBOS
 
+from robot.faultpoints import crash_point
+from robot.jobs import links
+from robot.jobs.dbos_private import store_url_here
+from robot.jobs.queue import DELIVERY_WORKFLOW, WEBHOOK_QUEUE
+from robot.jobs.queue import store_url as client_store_url
+from robot.jobs.resource import resource
+from robot.jobs.store import JobView
+from robot.webhooks.endpoints import subscribed
 from robot.webhooks.store import db, events
 
 if TYPE_CHECKING:
@@ -31,8 +42,6 @@ if TYPE_CHECKING:
 
     from robot.jobs.models import JobResult
 
-WEBHOOK_QUEUE = "webhooks"
-DELIVERY_WORKFLOW = "jobber.webhook_delivery"
 CAPTURE_STEP = "jobber.webhook_capture"
 
 
@@ -47,8 +56,6 @@ def delivery_id(event_id: str, endpoint_id: str) -> str:
 def record(store_url: str, event_id: str, event_type: str, job_id: str | None, obj: dict[str, Any],
            only_endpoint: str | None = None) -> list[str]:
     """Store the event once (the first payload stays); return the endpoints it goes to."""
-    from robot.webhooks.endpoints import subscribed
-
     now = int(time.time() * 1000)
     payload = json.dumps({"id": event_id, "object": "event", "type": event_type, "created": now // 1000,
                           "job_id": job_id, "data": {"object": obj}}, separators=(",", ":"), sort_keys=True)
@@ -76,19 +83,13 @@ def _options(event_id: str, endpoint_id: str) -> dict[str, Any]:
 
 
 def _store_url_here() -> str:
-    from dbos._dbos import _get_dbos_instance
-
-    return _get_dbos_instance()._sys_db.engine.url.render_as_string(hide_password=False)
+    return store_url_here()
 
 
 def job_snapshot(job_id: str, status: str, result: "JobResult | None" = None, *, job: Any = None,
                  waiting_for: dict[str, Any] | None = None, error: str | None = None,
                  store_url: str | None = None) -> dict[str, Any]:
     """The job as GET /jobs/{id} shows it, built where no job-store client is at hand."""
-    from robot.jobs import links
-    from robot.jobs.resource import resource
-    from robot.jobs.store import JobView
-
     v = JobView(job_id=job_id, status=status, merchant=getattr(job, "merchant", None) or (result and result.merchant),
                 kind=getattr(job, "kind", None) or (result and result.kind), waiting_for=waiting_for, error=error)
     if result is not None:
@@ -101,8 +102,6 @@ def job_snapshot(job_id: str, status: str, result: "JobResult | None" = None, *,
 
 async def publish_in_workflow(event_type: str, job_id: str, build: Any, discriminator: str = "") -> None:
     """Workflow code: capture as a checkpointed step, then enqueue each delivery (checkpointed too)."""
-    from dbos import DBOS
-
     eid = event_id_for(job_id, event_type, discriminator)
 
     async def capture() -> list[str]:
@@ -110,8 +109,6 @@ async def publish_in_workflow(event_type: str, job_id: str, build: Any, discrimi
         return record(url, eid, event_type, job_id, build(url))
 
     targets = await DBOS.run_step_async({"name": CAPTURE_STEP}, capture)
-    from robot.faultpoints import crash_point
-
     crash_point("webhooks:after_capture")  # captured, no delivery queued yet (the reliability tests)
     for ep in targets:
         await DBOS.enqueue_workflow_with_options_async(_options(eid, ep), eid, ep)  # type: ignore[arg-type]
@@ -120,11 +117,6 @@ async def publish_in_workflow(event_type: str, job_id: str, build: Any, discrimi
 async def publish_outside_workflow(event_type: str, job_id: str, build: Any, discriminator: str) -> None:
     """From a step (a login waiting for a code runs inside one), where DBOS lets no workflow start:
     capture and enqueue in a fresh context. Idempotent by ids, not by checkpoint."""
-    import asyncio
-    import contextvars
-
-    from dbos import DBOS
-
     eid = event_id_for(job_id, event_type, discriminator)
 
     async def go() -> None:
@@ -139,9 +131,7 @@ async def publish_outside_workflow(event_type: str, job_id: str, build: Any, dis
 def publish_with_client(client: "DBOSClient", event_type: str, job_id: str | None, obj: dict[str, Any],
                         discriminator: str = "", only_endpoint: str | None = None) -> str:
     """From a process that only holds a client (serve, `jobs cancel`)."""
-    from robot.jobs.queue import store_url
-
     eid = event_id_for(job_id or "", event_type, discriminator)
-    for ep in record(store_url(client), eid, event_type, job_id, obj, only_endpoint=only_endpoint):
+    for ep in record(client_store_url(client), eid, event_type, job_id, obj, only_endpoint=only_endpoint):
         client.enqueue(_options(eid, ep), eid, ep)  # type: ignore[arg-type]
     return eid

@@ -65,7 +65,7 @@ def intake_settings(tmp: Path, **overrides: Any) -> Settings:
 
 @contextmanager
 def serve_intake(settings: Settings) -> Iterator[Intake]:
-    from robot.jobs.intake import create_app
+    from robot.api.serve import create_app
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -253,7 +253,7 @@ def test_webhook_endpoints_are_registered_listed_and_deleted(intake: Intake) -> 
 def test_the_served_openapi_document_is_the_committed_one(intake: Intake) -> None:
     import difflib
 
-    from robot.api.openapi import COMMITTED, render
+    from robot.api.contract import COMMITTED, render
 
     served = render(httpx.get(intake.url + "/openapi.json").json())
     committed = COMMITTED.read_text()

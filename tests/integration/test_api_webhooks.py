@@ -47,7 +47,7 @@ async def test_a_test_event_is_signed_and_retried_with_back_off_until_the_receiv
                 log = (await http.get(f"/webhook_endpoints/{ep['id']}/deliveries")).json()["data"]
                 # a cancelled job: the cancelling process captures job.cancelled (as `jobs cancel` does)
                 job = (await http.post("/jobs", json={"kind": "reconcile", "merchant": "acme"})).json()
-                from robot.jobs.store import cancel
+                from robot.jobs.steering import cancel
 
                 await asyncio.to_thread(cancel, intake.client, job["id"])
                 deadline = time.monotonic() + 60

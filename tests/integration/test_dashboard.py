@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def _merchants() -> list[MerchantCredentials]:
 def dash(tmp_path_factory: pytest.TempPathFactory, mock_jobber: Any, world_sandbox: Any) -> Iterator[Dash]:
     from robot.dashboard.mount import with_support
     from robot.dashboard.staff import StaffStore
-    from robot.jobs.intake import create_app
+    from robot.api.serve import create_app
 
     reset_world(mock_jobber, world_sandbox)
     env = make_env(tmp_path_factory.mktemp("dashboard"), mock_jobber, world_sandbox, merchants=_merchants(),
@@ -335,6 +336,12 @@ def test_new_password_clears_the_refusal_and_retry_succeeds(dash: Dash, failed_j
 
 
 @pytest.mark.slow
+def _deadline(dash: Dash, job_id: str) -> str:
+    """The waiting job's deadline as the pages write it (UTC, to the second)."""
+    when = datetime.fromisoformat(dash.env.job(job_id).waiting_for["deadline"])
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def test_a_2fa_code_lets_the_waiting_job_finish(dash: Dash, dash_worker: Any, page: Page) -> None:
     """bravo's Jobber sends codes by SMS: the job waits; the person types the code on the queue
     page (a mistyped one is refused naming the field) and watches the job finish. A second job
@@ -350,6 +357,7 @@ def test_a_2fa_code_lets_the_waiting_job_finish(dash: Dash, dash_worker: Any, pa
     page.goto(f"{dash.support}/queue")
     card = page.get_by_test_id(f"waiting-{job_id}")
     expect(card).to_contain_text("verification code")
+    expect(card).to_contain_text(f"before {_deadline(dash, job_id)}")
     shot(page, "queue-2fa")
 
     card.get_by_label("Verification code").fill("12ab")
@@ -393,6 +401,7 @@ def test_pick_the_invoice_among_duplicate_numbers(dash: Dash, dash_worker: Any, 
     expect(card.locator("tbody tr")).to_have_count(2)
     expect(card).to_contain_text("Omar Haddad")
     expect(card).to_contain_text("Hannah Brooks")
+    expect(card).to_contain_text(f"before {_deadline(dash, job_id)}")  # the choice has a deadline too
     shot(page, "queue-pick-invoice")
     assert len(dash.sandbox.admin.transactions("acme")) == txns_before, "no money before a person picks"
 
@@ -509,3 +518,10 @@ def test_jobber_robot_serve_answers_the_dashboard_beside_the_api(dash: Dash) -> 
     finally:
         proc.terminate()
         proc.wait(timeout=40)
+    # it said where it listens, then one line per request: no key, cookie, form field or query
+    said = dash.env.log("serve")
+    assert f"Listening on {url}" in said and f"Support dashboard:    {url}/support/" in said, said
+    assert re.search(r"^\d\d:\d\d:\d\d POST /support/login 303 \d+ ms$", said, re.M), said
+    assert re.search(r"^\d\d:\d\d:\d\d GET /jobs 401 \d+ ms$", said, re.M), said
+    for secret in (API_KEY, STAFF_PASSWORD, "sams-long-password-1", token, *c.cookies.values()):
+        assert secret not in said

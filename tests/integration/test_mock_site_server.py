@@ -145,8 +145,9 @@ def test_mock_jobber_command_prints_both_urls(tmp_path: Path) -> None:
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(2)]
-        assert f"http://secure.localhost:{port}/" in lines[0] and f"http://login.localhost:{port}/" in lines[1]
+        lines = [proc.stdout.readline() for _ in range(3)]  # printed once the port is bound
+        assert lines[0].startswith(f"Listening on http://127.0.0.1:{port}")
+        assert f"http://secure.localhost:{port}/" in lines[1] and f"http://login.localhost:{port}/" in lines[2]
         deadline = time.monotonic() + 20
         with httpx.Client(transport=LoopbackTransport(), timeout=2) as c:
             while True:

@@ -46,7 +46,7 @@ def _fill(path: str) -> str:
 
 
 def test_every_intake_route_refuses_a_missing_or_wrong_key(intake: Intake) -> None:  # noqa: F811
-    from robot.jobs.intake import PUBLIC_PATHS, create_app
+    from robot.api.serve import PUBLIC_PATHS, create_app
 
     routes = _routes(create_app(intake.settings), PUBLIC_PATHS)
     assert ("POST", "/jobs") in routes and len(routes) >= 8, routes

@@ -258,3 +258,21 @@ def test_state_helpers_see_a_change(cli_env: Any, mock_jobber: Any, world_sandbo
     code, out = run_cli(["enqueue", "charge", *BASE["charge"]])
     assert code == 0, out
     assert _world(cli_env, mock_jobber, world_sandbox) != before
+
+
+def test_enqueue_and_no_wait_only_enqueue_and_leave_the_next_command_alone(cli_env: Any, mock_jobber: Any,
+                                                                           world_sandbox: Any) -> None:
+    """Both spellings come from one command table: `enqueue charge` and `charge --no-wait` put the
+    job on the queue, print its id and move no money (no worker runs here); neither leaves the
+    process in "enqueue only" mode for the command after it."""
+    from robot.cli.inprocess import NO_WAIT
+
+    for args in (["enqueue", "charge", *BASE["charge"]], ["charge", *BASE["charge"], "--no-wait"]):
+        rows, jobber, box = _world(cli_env, mock_jobber, world_sandbox)
+        code, out = run_cli(args)
+        assert code == 0, out
+        assert re.search(r"\bjob-[0-9a-f]{20}\b", out), out
+        after_rows, after_jobber, after_box = _world(cli_env, mock_jobber, world_sandbox)
+        assert len(after_rows) > len(rows)                    # the job is in the store
+        assert (after_jobber, after_box) == (jobber, box)     # nothing charged, nothing recorded
+        assert NO_WAIT.get() is False

@@ -27,6 +27,7 @@ def test_every_help_page_names_arguments_and_flags_as_a_command_line_does() -> N
         assert result.exit_code == 0, (path, result.output)
         text = result.output
         assert "<bool>" not in text, path
+        assert not re.search(r"\{\w*\}", text), (path, text)  # no {merchant} / {id} placeholder anywhere
         usage = next(line for line in text.splitlines() if "Usage:" in line)
         assert not re.search(r"[{}]", usage), (path, usage)
     doctor = runner.invoke(app, ["doctor", "--help"], env={"COLUMNS": "100"}).output

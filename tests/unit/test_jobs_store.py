@@ -36,7 +36,7 @@ def test_retry_of_a_job_whose_workflow_raised_is_refused_not_silently_ignored() 
 
     from robot.errors import RobotError
     from robot.jobs.queue import WORKFLOW
-    from robot.jobs.store import retry
+    from robot.jobs.steering import retry
 
     st = SimpleNamespace(workflow_id="job-2", name=WORKFLOW, status="ERROR", attributes={"merchant": "acme",
                          "kind": "charge"}, input=None, output=None, error=RuntimeError("boom"),

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from robot import serving
 from robot.api.app import create_app
 from robot.api.auth import MAX_BODY_BYTES, PUBLIC_PATHS, KeyThenSizeGate, key_ok
+from robot.dashboard.mount import with_support
+from robot.errors import ConfigError
 
 if TYPE_CHECKING:
     from robot.config import Settings
@@ -18,14 +21,11 @@ __all__ = ["MAX_BODY_BYTES", "PUBLIC_PATHS", "KeyThenSizeGate", "create_app", "k
 
 
 def serve(settings: "Settings", host: str | None = None, port: int | None = None) -> None:
-    import uvicorn
-
-    from robot.errors import ConfigError
-
     if settings.api_key is None:
         raise ConfigError("set JOBBER_ROBOT_API_KEY: the API refuses every request without one")
-    from robot.dashboard.mount import with_support
 
     # the support dashboard answers under /support, in front of the API's key gate (robot/dashboard/mount.py)
-    uvicorn.run(with_support(create_app(settings), settings), host=host or settings.serve_host,
-                port=port or settings.serve_port, log_level="warning")
+    serving.run(with_support(create_app(settings), settings), host=host or settings.serve_host,
+                port=settings.serve_port if port is None else port,
+                announce=lambda base: [f"POS API:              {base}/jobs  (docs: {base}/docs)",
+                                       f"Support dashboard:    {base}/support/"])
