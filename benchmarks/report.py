@@ -108,7 +108,10 @@ def plot(path: Path, r: Results) -> None:
     ax2.set_title("throughput by merchants")
     ax2.legend()
     cpus = r.machine.get("cpus_usable")
-    fig.suptitle(f"jobber-robot bench on {cpus} shared cores" + (" (quick run)" if r.settings.get("quick") else ""))
+    load = [x for x in ((r.machine.get("load_before") or [None])[0], (r.machine.get("load_after") or [None])[0])
+            if x is not None]
+    busy = f", load average {min(load):.0f}-{max(load):.0f}" if load else ""
+    fig.suptitle(f"jobber-robot bench on {cpus} shared cores{busy}" + (" (quick run)" if r.settings.get("quick") else ""))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
@@ -119,5 +122,14 @@ def print_all(console: Console, r: Results, verdicts: list[Verdict]) -> None:
     console.print(figures_table(r))
     console.print(targets_table(verdicts))
     m = r.machine
-    console.print(f"[dim]{m.get('cpus_usable')} usable cores, {m.get('memory_gb')} GB, load before "
-                  f"{m.get('load_before')}; trace={r.settings.get('trace')}; took {r.seconds:.0f} s[/dim]")
+    console.print(f"[dim]{m.get('cpus_usable')} usable cores, {m.get('memory_gb')} GB, load average before "
+                  f"{m.get('load_before')} after {m.get('load_after')}; trace={r.settings.get('trace')}; "
+                  f"took {r.seconds:.0f} s[/dim]")
+    if loaded(r):
+        console.print("[yellow]the machine was busy with other work (load average above its cores): absolute "
+                      "figures are inflated and noisy; compare the ratios[/yellow]")
+
+
+def loaded(r: Results) -> bool:
+    cores = r.machine.get("cpus_usable") or 1
+    return any((r.machine.get(k) or [0])[0] > cores for k in ("load_before", "load_after"))

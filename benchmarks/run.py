@@ -36,31 +36,36 @@ class Sizes:
     rows: int                    # jobs on row invoices, each of with / without rows
     throughput: tuple[int, ...]  # merchants queued at once
     jobs_per_merchant: int
-    throughput_latency: bool     # the throughput pass at 100 ms too
+    throughput_latency: tuple[int, ...]  # merchants of the throughput pass at 100 ms too
     contexts: tuple[int, ...]
     quick: bool = False
+    #: seconds of the run after which each figure stops taking more samples (it keeps one at least)
+    budget_s: float | None = None
+    #: merchants for the two-worker PostgreSQL throughput (0: not run); skipped past the budget
+    two_workers: int = 0
 
     @classmethod
     def quick_run(cls) -> "Sizes":
         return cls(floor=5, naive=1, cold=1, warm=4, rows=1, throughput=(1, 2, 4), jobs_per_merchant=1,
-                   throughput_latency=False, contexts=(1, 4), quick=True)
+                   throughput_latency=(), contexts=(1, 4), quick=True, budget_s=80)
 
     @classmethod
     def full_run(cls) -> "Sizes":
-        return cls(floor=15, naive=4, cold=3, warm=15, rows=3, throughput=(1, 2, 4, 8), jobs_per_merchant=4,
-                   throughput_latency=True, contexts=(1, 4, 16))
+        return cls(floor=15, naive=4, cold=3, warm=15, rows=3, throughput=(1, 2, 4, 8), jobs_per_merchant=3,
+                   throughput_latency=(1, 2), contexts=(1, 4, 16), budget_s=360,
+                   two_workers=4)
 
     @classmethod
     def tiny_run(cls) -> "Sizes":
         """One job per variant (the bench's own test)."""
         return cls(floor=1, naive=1, cold=1, warm=1, rows=1, throughput=(1, 2), jobs_per_merchant=1,
-                   throughput_latency=False, contexts=(1,), quick=True)
+                   throughput_latency=(), contexts=(1,), quick=True)
 
     def plan(self) -> w.Plan:
         merchants = max(max(self.throughput), max(self.contexts))
         passes = len(LATENCIES)
-        per_m01 = (1 + self.warm * passes + sum(1 + self.jobs_per_merchant * (passes if self.throughput_latency else 1)
-                                                for _ in self.throughput))
+        bursts = len(self.throughput) + len(self.throughput_latency)
+        per_m01 = 1 + self.warm * passes + self.jobs_per_merchant * (bursts + 1) + 1
         return w.Plan(warm_merchants=merchants, cold=self.cold * passes, naive=self.naive * passes,
                       invoices=max(per_m01, self.floor * passes) + 2, row_invoices=2 * self.rows * passes)
 
@@ -80,6 +85,12 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
     started = time.perf_counter()
     plan = sizes.plan()
     results = Results(machine=_machine())
+    deadline = None if sizes.budget_s is None else started + sizes.budget_s
+
+    def room(fig: Figure) -> bool:
+        """Another sample for this figure? Always a first one; more while the budget lasts."""
+        return not fig.samples or deadline is None or time.perf_counter() < deadline
+
     with w.started(plan, queue_concurrency=max(8, max(sizes.throughput))) as world:
         s = world.settings
         from robot.logging import configure_logging
@@ -99,6 +110,8 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
             fig = results.add(Figure(variant="floor", latency_ms=lat, note="find + record + read back over GraphQL"))
             try:
                 for _ in range(sizes.floor):
+                    if not room(fig):
+                        break
                     number = inv.next("floor")
                     t0 = time.perf_counter()
                     await asyncio.to_thread(floor.job, client, number)
@@ -116,6 +129,8 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
                 fig = results.add(Figure(variant="naive", latency_ms=lat,
                                          note="fresh browser + context + sign-in with MFA per job"))
                 for _ in range(sizes.naive):
+                    if not room(fig):
+                        break
                     slug = next(naive_slugs)
                     fig.samples.append(await naive_job(world, pw, slug, inv.next(slug)))
         world.latency(0)
@@ -126,6 +141,8 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
                 world.latency(lat)
                 fig = results.add(Figure(variant="cold", latency_ms=lat, note="first job of a merchant on the worker"))
                 for _ in range(sizes.cold):
+                    if not room(fig):
+                        break
                     slug = next(cold_slugs)
                     seconds, _r = await bench.job(slug, inv.next(slug))
                     fig.samples.append(seconds)
@@ -137,30 +154,35 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
                 world.latency(lat)
                 fig = results.add(Figure(variant="warm", latency_ms=lat, note="later job, session reused, via the queue"))
                 for _ in range(sizes.warm):
+                    if not room(fig):
+                        break
                     seconds, res = await bench.job("m01", inv.next("m01"))
                     fig.samples.append(seconds)
                     fig.extra.setdefault("in_flow", []).append(round(sum(
                         (st.finished_at - st.started_at).total_seconds() for st in res.steps), 4))
             say("payment rows")
-            for lat in LATENCIES:
+            for lat in ((0,) if sizes.quick else LATENCIES):
                 world.latency(lat)
                 for with_rows in (False, True):
                     fig = results.add(Figure(variant=f"warm_rows_{w.ROWS if with_rows else 0}", latency_ms=lat,
                                              note=f"warm job on an invoice with {w.ROWS if with_rows else 0} payments"))
                     for _ in range(sizes.rows):
+                        if not room(fig):
+                            break
                         seconds, _r = await bench.job("m01", inv.rows(with_rows))
                         fig.samples.append(seconds)
 
             say("throughput")
-            for lat in (LATENCIES if sizes.throughput_latency else (0,)):
+            for lat in LATENCIES:
                 world.latency(0)
-                for n in sizes.throughput:
+                for n in (sizes.throughput if lat == 0 else sizes.throughput_latency):
                     slugs = [f"m{i:02d}" for i in range(1, n + 1)]
                     cold = [s for s in slugs if s not in bench.pool.sessions()]
                     if cold:  # their first jobs (the sign-ins) are not part of the figure
                         await bench.burst([(s, inv.next(s)) for s in cold])
                     world.latency(lat)
-                    jobs = [(s, inv.next(s)) for _ in range(sizes.jobs_per_merchant) for s in slugs]
+                    per = sizes.jobs_per_merchant if deadline is None or time.perf_counter() < deadline else 1
+                    jobs = [(s, inv.next(s)) for _ in range(per) for s in slugs]
                     total, each = await bench.burst(jobs)
                     results.add(Figure(variant=f"throughput_{n}", latency_ms=lat, unit="jobs/min",
                                        samples=[len(jobs) / total * 60],
@@ -168,6 +190,17 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
                                        extra={"merchants": n, "jobs": len(jobs), "seconds": round(total, 2),
                                               "job_done_at": [round(x, 3) for x in each]}))
             world.latency(0)
+
+            if sizes.two_workers and (deadline is None or time.perf_counter() < deadline):
+                from benchmarks import scale
+
+                if scale.postgres_reachable():
+                    say("two workers on PostgreSQL")
+                    slugs = [f"m{i:02d}" for i in range(1, sizes.two_workers + 1)]
+                    got = await asyncio.to_thread(scale.two_workers, world, slugs, inv, sizes.jobs_per_merchant)
+                    results.add(Figure(variant=f"two_workers_{len(slugs)}", unit="jobs/min", samples=[got["jobs_per_min"]],
+                                       note=f"{got['jobs']} jobs of {len(slugs)} merchants, two worker processes "
+                                            "on PostgreSQL", extra={"merchants": len(slugs), **got}))
 
             say("memory")
             for k in sizes.contexts:
@@ -179,4 +212,5 @@ async def run(sizes: Sizes, say: Callable[[str], None] = lambda _s: None) -> Res
                                    note=f"worker + driver + Chromium with {k} merchant context(s) open",
                                    extra={"contexts": k, **mem}))
     results.seconds = time.perf_counter() - started
+    results.machine["load_after"] = [round(x, 2) for x in os.getloadavg()]
     return results

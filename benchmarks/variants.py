@@ -159,13 +159,16 @@ class Bench:
         await self.pool.close_merchant(slug)
         self.world.vault.clear_storage_state(slug)
 
-    async def open_contexts(self, slugs: list[str]) -> None:
-        """Open (sign in, the app shown) each merchant's context that is not open yet."""
+    async def open_contexts(self, slugs: list[str], at_once: int = 4) -> None:
+        """Open (sign in, the app shown) each merchant's context that is not open yet, a few at once."""
         open_now = self.pool.sessions()
-        for slug in slugs:
-            if slug not in open_now:
-                async with self.pool.job(slug, f"open-{slug}"):
-                    pass
+        gate = asyncio.Semaphore(at_once)
+
+        async def one(slug: str) -> None:
+            async with gate, self.pool.job(slug, f"open-{slug}"):
+                pass
+
+        await asyncio.gather(*(one(s) for s in slugs if s not in open_now))
 
     async def keep_only(self, slugs: list[str]) -> None:
         for slug in list(self.pool.sessions()):

@@ -31,6 +31,21 @@ LAUNCH_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
+# What a robot's job never needs, blocked without intercepting requests (a Playwright route would
+# turn the HTTP cache off and send every request through the driver): images and web fonts are
+# not loaded, and known analytics / tag hosts resolve to nothing. Only the robot's own browser
+# (SessionPool); a person's or a test's browser (`launch_options`) loads everything.
+LEAN_ARGS = [
+    "--blink-settings=imagesEnabled=false",
+    "--disable-remote-fonts",
+]
+BLOCKED_HOSTS = (
+    "*.google-analytics.com", "*.googletagmanager.com", "*.doubleclick.net", "*.segment.io", "*.segment.com",
+    "*.hotjar.com", "*.intercom.io", "*.intercomcdn.com", "*.fullstory.com", "*.mixpanel.com",
+    "*.heap.io", "*.heapanalytics.com", "*.facebook.net", "*.hubspot.com", "*.hs-analytics.net",
+    "*.nr-data.net", "*.newrelic.com", "*.sentry.io", "*.bugsnag.com", "*.pendo.io", "*.appcues.com",
+)
+
 INSTALL_HINT = (
     "No Chromium found. Install one of:\n"
     "  python -m playwright install chromium      (needs internet)\n"
@@ -76,19 +91,24 @@ def find_browser(explicit: Path | str | None = None) -> Path:
 
 
 def launch_options(headless: bool = True, explicit: Path | str | None = None,
-                   host_resolver_rules: str | None = None) -> dict[str, Any]:
+                   host_resolver_rules: str | None = None, *, lean: bool = False) -> dict[str, Any]:
     """Keyword arguments for `chromium.launch`, shared by the robot and pytest-playwright.
 
     `host_resolver_rules` ("MAP *.jobber.test 127.0.0.1") lets the test world give the mock's
-    identity and app hosts real names, so cookies, redirects and origins behave as on Jobber."""
+    identity and app hosts real names, so cookies, redirects and origins behave as on Jobber.
+    `lean`: no images, no web fonts, analytics hosts unresolvable (the robot's browser)."""
     args = list(LAUNCH_ARGS)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses its sandbox as root (CI containers)
-    if host_resolver_rules:
-        args.append(f"--host-resolver-rules={host_resolver_rules}")
+    rules = [host_resolver_rules] if host_resolver_rules else []
+    if lean:
+        args += LEAN_ARGS
+        rules += [f"MAP {host} ~NOTFOUND" for host in BLOCKED_HOSTS]
+    if rules:
+        args.append(f"--host-resolver-rules={', '.join(rules)}")
     return {"executable_path": str(find_browser(explicit)), "headless": headless, "args": args}
 
 
 async def launch(playwright: "Playwright", headless: bool = True, explicit: Path | str | None = None,
-                 host_resolver_rules: str | None = None) -> "Browser":
-    return await playwright.chromium.launch(**launch_options(headless, explicit, host_resolver_rules))
+                 host_resolver_rules: str | None = None, *, lean: bool = False) -> "Browser":
+    return await playwright.chromium.launch(**launch_options(headless, explicit, host_resolver_rules, lean=lean))

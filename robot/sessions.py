@@ -159,7 +159,7 @@ class SessionPool:
                 self._sessions.clear()  # their contexts died with it; storage state is in the vault
             assert self._pw is not None, "SessionPool.start() first"
             browser = await launch(self._pw, headless=self.settings.headless, explicit=self.settings.browser_path,
-                                   host_resolver_rules=self.settings.host_resolver_rules)
+                                   host_resolver_rules=self.settings.host_resolver_rules, lean=True)
             # closing it ourselves disconnects it too: only a disconnect we did not ask for is news
             browser.on("disconnected", lambda _b: None if self._closing else self.log.warning("browser disconnected"))
             self._browser = browser
