@@ -62,6 +62,7 @@ def invoke(args: list[str]) -> "Result":
         _drop_closed_log_streams()
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 def test_charge_with_json_output(cli_env: WorldEnv) -> None:
     result = invoke(["charge", "--merchant", "acme", "--invoice", "1042", "--card-on-file", "cus_chen", "--json"])
     assert result.exit_code == 0, result.output
@@ -76,6 +77,7 @@ def test_charge_with_json_output(cli_env: WorldEnv) -> None:
     assert txn["id"] == data["gateway_transaction_id"] and txn["captured"] == "150.00"
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 def test_refusal_exits_1_with_the_reason(cli_env: WorldEnv) -> None:
     result = invoke(["charge", "--merchant", "acme", "--invoice", "1043", "--card-on-file", "cus_chen", "--json"])
     assert result.exit_code == 1, result.output

@@ -84,6 +84,7 @@ class OutboxCodes:
 
 # --- the default run ------------------------------------------------------------------------------
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_wrong_password_is_the_merchants_move_tried_once_and_the_bundle_holds_no_secret(
         doc: World, tmp_path: Path) -> None:
     doc.add(jobber_password="wrong-password-1",

@@ -60,6 +60,7 @@ async def test_a_warm_job_loads_its_invoice_once_and_remembers_the_number(flow_w
     assert ("PaymentCreate", "") in seen
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_remembered_id_that_names_another_invoice_now_is_not_trusted(flow_world: FlowWorld) -> None:
     first = await flow_world.run({"kind": "deposit", "invoice": 1050, "amount": "10.00", "tender": OKAFOR})
     assert first.outcome is Outcome.succeeded, first.message

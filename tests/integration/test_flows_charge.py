@@ -137,6 +137,7 @@ async def test_running_the_same_job_again_neither_charges_nor_records_twice(flow
     assert [p["amount"] for p in flow_world.payments(1070)] == ["250.00", "50.00"]
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_charge_that_paid_the_invoice_run_again_says_so_instead_of_refusing(flow_world: FlowWorld) -> None:
     """The job paid the invoice in full; run again (as the queue resumes it), it must not read
     "invoice is Paid: refused" (the POS would think no money moved) nor charge or record again."""
@@ -207,6 +208,7 @@ async def test_terminal_approval_is_recorded(flow_world: FlowWorld) -> None:
     ("offline", {}, Outcome.unavailable),
     ("busy", {}, Outcome.unavailable),
 ])
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_terminal_without_approval_records_nothing(flow_world: FlowWorld, action: str, kw: dict,
                                                           outcome: Outcome) -> None:
     flow_world.sandbox.admin.terminal("tmr_front_desk", action, **kw)
@@ -218,6 +220,7 @@ async def test_terminal_without_approval_records_nothing(flow_world: FlowWorld, 
     assert all(t["captured"] == "0.00" for t in flow_world.txns())
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_layout_variant_is_a_named_drift_with_evidence_and_no_money_moved(flow_world: FlowWorld) -> None:
     from pathlib import Path
 
@@ -232,6 +235,7 @@ async def test_layout_variant_is_a_named_drift_with_evidence_and_no_money_moved(
     assert flow_world.txns() == [] and flow_world.payments(1042) == []
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_record_failing_after_the_charge_says_so_and_a_rerun_records_once(flow_world: FlowWorld) -> None:
     """Jobber's page changes between the charge and the record: the money moved, the result says so;
     the same job run again (as the queue resumes it) records it once and charges nothing more."""

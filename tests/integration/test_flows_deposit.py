@@ -15,6 +15,7 @@ OKAFOR = {"type": "card_on_file", "customer_id": "cus_okafor"}
 CHEN = {"type": "card_on_file", "customer_id": "cus_chen"}
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_partial_deposits_until_the_invoice_is_paid(flow_world: FlowWorld) -> None:
     first = await flow_world.run({"kind": "deposit", "invoice": 1050, "amount": "100.00", "tender": OKAFOR})
     assert first.outcome is Outcome.succeeded, first.message
@@ -51,6 +52,7 @@ async def test_quote_deposit_run_again_takes_and_records_it_once(flow_world: Flo
     assert [t["captured"] for t in flow_world.txns()] == ["150.00"]
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 @pytest.mark.parametrize("quote", [13, 14])  # Draft, Awaiting Response
 async def test_quote_deposit_refused_unless_approved(flow_world: FlowWorld, quote: int) -> None:
     r = await flow_world.run({"kind": "quote_deposit", "quote": quote, "amount": "50.00", "tender": CHEN})

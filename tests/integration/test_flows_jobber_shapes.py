@@ -90,6 +90,7 @@ class _Person:
         return next(c.invoice_id for c in candidates if c.invoice_id is not None and self.pick in str(c.balance))
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_repeated_invoice_number_goes_to_a_person_unless_the_client_tells(shapes: FlowWorld) -> None:
     north = "Delta Lawn North"
     waiting = await shapes.run({"merchant": "delta-north", "kind": "charge", "invoice": 3001, "tender": CHEN})

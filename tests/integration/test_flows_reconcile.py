@@ -53,6 +53,7 @@ async def test_reconcile_reports_each_kind_of_drift_and_repair_records_the_missi
     assert len(flow_world.txns()) == 3  # reconcile never moves money
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_repair_deletes_the_jobber_payment_of_a_transaction_voided_after_it_was_recorded(
         flow_world: FlowWorld) -> None:
     """Found by the 200-job soak: a void job that voided at the gateway and then lost Jobber left the

@@ -24,6 +24,7 @@ async def _charge(world: FlowWorld, amount: str = "65.00") -> JobResult:
     return r
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_split_refunds_up_to_the_capture_then_one_more_is_refused(flow_world: FlowWorld) -> None:
     charge = await _charge(flow_world)
     txn_id = charge.gateway_transaction_id or ""
@@ -51,6 +52,7 @@ async def test_split_refunds_up_to_the_capture_then_one_more_is_refused(flow_wor
     assert refunded(after) == "65.00" and after["amount"] == "0.00" and len(refund_lines(after)) == 2
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 @pytest.mark.parametrize("amount", ["20.00", None])  # partial, and everything (nothing is left afterwards)
 async def test_the_same_refund_job_run_again_neither_refunds_nor_records_twice(flow_world: FlowWorld,
                                                                                amount: str | None) -> None:
@@ -71,6 +73,7 @@ async def test_the_same_refund_job_run_again_neither_refunds_nor_records_twice(f
     assert Decimal(payment["amount"]) == Decimal("65.00") - Decimal(refunded_amount)
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_refund_recorded_by_the_run_again_after_jobber_failed(flow_world: FlowWorld) -> None:
     """The refund moved but Jobber went down before the record: running the job again records it once."""
     assert flow_world.site.admin is not None

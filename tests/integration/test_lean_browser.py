@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fixtures.jobber_site.server import MockJobber
 from robot.browser import BLOCKED_HOSTS, launch_options
 
@@ -36,6 +38,7 @@ async def _load(site: MockJobber, tmp: Path, *, lean: bool) -> dict[str, Any]:
             await browser.close()
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 def test_the_robots_browser_skips_images_fonts_and_analytics(jobber: MockJobber, tmp_path: Path) -> None:
     lean = asyncio.run(_load(jobber, tmp_path, lean=True))
     assert lean["text"] == "hello"

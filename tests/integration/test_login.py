@@ -54,6 +54,7 @@ async def test_sign_in_crosses_to_the_identity_host_and_back(world: World) -> No
     assert {"secure.jobber.test", "login.jobber.test"} <= _hosts(stored)
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_a_live_session_goes_straight_in_without_typing(world: World) -> None:
     async with world.pool() as pool, pool.job("acme", "one"):
         pass
@@ -74,6 +75,7 @@ async def test_remembered_device_skips_the_code_after_a_forced_log_out(world: Wo
     assert world.state()["verifications"] == 1 and world.state()["code_posts"] == 1
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_an_expired_app_session_is_renewed_through_the_identity_session(world: World) -> None:
     from flows.pages.invoices import InvoicesPage
 
@@ -176,6 +178,7 @@ async def test_a_captcha_goes_to_a_person_and_nothing_is_submitted(world: World)
     assert world.state()["password_posts"] == 0
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_the_merchants_account_is_chosen_by_business_name(world: World) -> None:
     async with world.pool() as pool, pool.job("delta", "chooser") as sess:
         assert sess.last_login is not None and sess.last_login.ok

@@ -138,6 +138,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 def test_mock_jobber_command_prints_both_urls(tmp_path: Path) -> None:
     port = _free_port()
     cmd = [sys.executable, "-m", "robot", "mock", "jobber", "--port", str(port), "--data-dir", str(tmp_path)]

@@ -17,6 +17,7 @@ class _Clients(BasePage):
     page_key = "client"
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_second_run_reuses_the_stored_session(world: World) -> None:
     async with world.pool() as pool, pool.job("acme", "one"):
         pass
@@ -32,6 +33,7 @@ async def test_second_run_reuses_the_stored_session(world: World) -> None:
     assert st["logins"] == 1 and st["verifications"] == 1
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_forced_log_out_means_exactly_one_re_login(world: World) -> None:
     async with world.pool() as pool:
         async with pool.job("acme", "one"):
@@ -76,6 +78,7 @@ async def test_expired_sessions_sign_in_again(world: World) -> None:
     assert st["logins"] == 2 and st["verifications"] == 1
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_2fa_demanded_again_is_passed(world: World) -> None:
     async with world.pool() as pool, pool.job("acme", "one"):
         pass
@@ -88,6 +91,7 @@ async def test_2fa_demanded_again_is_passed(world: World) -> None:
     assert st["logins"] == 2 and st["verifications"] == 2
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_idle_contexts_close_and_crashed_browser_relaunches(world: World) -> None:
     async with world.pool() as pool:
         async with pool.job("acme", "one"):
