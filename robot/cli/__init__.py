@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 import typer
@@ -84,17 +83,16 @@ def _interrupted() -> None:
     sys.exit(130)
 
 
-#: an option name as typed: letters and dashes only (anything else may be a value put there)
-_OPTION_NAME = re.compile(r"^--?[A-Za-z][A-Za-z-]{0,40}$")
-
-
 def usage_problem(exc: Exception) -> str:
     """Click's usage error without the values typed: click repeats an unexpected argument, an
     unknown option and a bad value as they were typed, and one of them may be a card number or
     a password put in the wrong place. The parameter and the rule are kept."""
     if isinstance(exc, cx.NoSuchOption):
-        name = exc.option_name if _OPTION_NAME.match(exc.option_name or "") else "(not shown)"
-        return f"invalid input: no such option {name}"
+        # the name as typed is not shown, even when it looks like one: `--crad4242…` or
+        # `--xInfinity` carries a value glued to it. Click's close matches are our own names.
+        known = sorted(set(getattr(exc, "possibilities", None) or ()))
+        hint = f"; did you mean {' or '.join(known[:3])}?" if known else ""
+        return f"invalid input: an option this command does not have (not shown: it may hold a value){hint}"
     if isinstance(exc, cx.MissingParameter):
         return f"invalid input: {exc.format_message()}"
     if isinstance(exc, cx.BadParameter):

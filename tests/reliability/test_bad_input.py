@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -217,6 +217,7 @@ def bad_command(draw: st.DrawFn) -> tuple[list[str], str | None, str]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(bad_command())
+@example((["enqueue", "charge", *BASE["charge"], "--xInfinity", "1"], None, "Infinity"))  # found by CI
 def test_a_bad_command_line_is_refused_naming_the_field_and_changes_nothing(
         cli_env: Any, mock_jobber: Any, world_sandbox: Any, case: tuple[list[str], str | None, str]) -> None:
     args, field, value = case

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 import typer.main
+from typer._click import exceptions as cx
 from typer.testing import CliRunner
 
-from robot.cli import app
+from robot.cli import app, usage_problem
 
 
 def _paths(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -34,3 +35,12 @@ def test_every_help_page_names_arguments_and_flags_as_a_command_line_does() -> N
     assert "[OPTIONS] MERCHANT" in doctor
     handoff = runner.invoke(app, ["handoff", "--help"], env={"COLUMNS": "100"}).output
     assert re.search(r"\[OPTIONS\] JOB_ID \[CODE\]", handoff)
+
+
+def test_an_unknown_option_is_not_repeated_back_even_when_it_looks_like_a_name() -> None:
+    """`--xInfinity` or `--cardSecret` is an option name in form only: a value typed into it (a
+    password glued to a misspelt flag) must not be echoed. Click's close matches are our words."""
+    for typed in ("--xInfinity", "--cardSecretpass", "--x4242424242424242"):
+        said = usage_problem(cx.NoSuchOption(typed, possibilities=["--invoice"]))
+        assert typed not in said and typed[3:] not in said, said
+        assert said.startswith("invalid input: ") and "--invoice" in said
