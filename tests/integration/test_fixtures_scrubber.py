@@ -164,9 +164,6 @@ def test_a_value_it_cannot_remove_stops_the_write_before_any_file(tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.skip(reason="the committed recordings predate the lean browser (no images or fonts fetched): a "
-                         "re-recording differs until `jobber-robot fixtures record` is run again; open, see the "
-                         "closing note of stop 21")
 async def test_a_recording_of_the_mock_carries_none_of_its_secrets_and_re_records_byte_for_byte(tmp_path: Path) -> None:
     """A real recording (browser, mock site, sandbox): the demo login's password, seed and e-mail, the
     clients' names, e-mails and phones, the gateway key are nowhere; and it equals the committed one."""
