@@ -57,7 +57,9 @@ async def _debits(ctx: "FlowContext") -> list[AchItem]:
     return out
 
 
-async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
+async def reverse_return(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
+    """Refund in Jobber what is left of a returned debit's payment (looked at first, so never twice);
+    also how `reconcile --repair` finishes a return an ACH check job did not get to."""
     base = {"transaction": item.txn_id, "invoice": item.invoice, "return_code": item.return_code,
             "origin_job": item.origin_job, "amount": item.amount}
     if item.invoice is None:
@@ -82,7 +84,7 @@ async def _reverse(ctx: "FlowContext", item: AchItem) -> dict[str, Any]:
     return {**base, "result": "not_in_jobber"}
 
 
-def _flag(ctx: "FlowContext", r: dict[str, Any]) -> dict[str, str]:
+def flag_for(ctx: "FlowContext", r: dict[str, Any]) -> dict[str, str]:
     """The flag the job queue puts on the job that took a returned debit (robot/jobs/flags.py)."""
     reason = ACH_RETURN_CODES.get(r.get("return_code") or "", "returned")
     done = ("Jobber payment reversed by job" if r["result"] == "reversed"
@@ -101,13 +103,13 @@ async def run(ctx: "FlowContext", job: AchCheckJob, draft: Draft) -> JobResult:
         if job.dry_run:
             report["reversed"].append({"transaction": item.txn_id, "invoice": item.invoice, "result": "would_check"})
             continue
-        done = await ctx.step("record", functools.partial(_reverse, ctx, item))
+        done = await ctx.step("record", functools.partial(reverse_return, ctx, item))
         report[{"reversed": "reversed", "already_reversed": "already_reversed",
                 "not_in_jobber": "not_in_jobber"}.get(done["result"], "problems")].append(done)
     draft.report.update(report)
     draft.report["flagged_jobs"] = sorted({r["origin_job"] for r in report["reversed"] + report["already_reversed"]
                                            if r.get("origin_job")})
-    draft.report["flags"] = [_flag(ctx, r) for r in report["reversed"] + report["already_reversed"]
+    draft.report["flags"] = [flag_for(ctx, r) for r in report["reversed"] + report["already_reversed"]
                              if r.get("origin_job")]
     total = sum((Decimal(r["reversed_amount"]) for r in report["reversed"] if "reversed_amount" in r), Decimal("0.00"))
     summary = (f"{len(debits)} ACH debit(s): {len(report['pending'])} pending, {len(report['settled'])} settled, "

@@ -7,8 +7,10 @@ Matched by the transaction id at the start of a payment's Details. Categories:
 - unknown_in_jobber: a Jobber payment carries a gateway-style id the gateway does not know
   (for the period);
 - amount_mismatch: both sides, different net amounts.
-`repair` records each missing one on the invoice named in the transaction's description
-(stage "record" per transaction, look-before-write as everywhere).
+`repair` finishes what a job left half done, each fix a stage "record", looking before it writes:
+records a missing one on the invoice named in the transaction's description; deletes the payment
+of a voided transaction; records refunds the payment does not show; reverses the payment of a
+returned ACH debit as the ACH check does (and flags the job that took it).
 
 Stages: gateway (list transactions) → jobber (list payments) → record (per repair).
 Jobber's side is read from every invoice that has had money applied (balance below total, or
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from flows.ach import AchItem, flag_for, reverse_return
 from flows.draft import Draft
 from flows.invoice_stages import OPEN_STATUSES, Target, open_invoice, record_payment
 from flows.pages.details import details_match, details_text, transaction_of
@@ -192,6 +195,20 @@ async def _finish_refunds(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, 
     return {**row, "repair": "no Jobber payment names the transaction; a person must look"}
 
 
+async def _finish_return(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]:
+    """A returned ACH debit whose Jobber payment still shows money (the ACH check job that should
+    have reversed it failed): reversed as that job would have, by the same code."""
+    item = AchItem(txn_id=row["transaction"], status=row["status"], amount=row["jobber_net"],
+                   invoice=row["jobber_invoice"], origin_job=row.get("origin_job"),
+                   return_code=(await ctx.gateway.get_transaction(row["transaction"])).return_code)
+    done = await reverse_return(ctx, item)
+    if done["result"] in ("reversed", "already_reversed"):
+        return {**row, "repair": "reversed", "return_code": done["return_code"], "payment_id": done["payment_id"],
+                "reversed_amount": done.get("reversed_amount", "0.00"), "result": done["result"]}
+    return {**row, "repair": f"a returned debit whose Jobber payment was not found ({done['result']}); "
+                             "a person must look"}
+
+
 async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
     txns = await ctx.step("gateway", lambda: _gateway_side(ctx, job.since, job.until))
     payments = await ctx.step("jobber", lambda: _jobber_side(ctx, job.since, job.until))
@@ -207,10 +224,17 @@ async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
                     and Decimal(r["jobber_net"]) > Decimal(r["gateway_net"])
                     and r["status"] in (TransactionStatus.partially_refunded.value, TransactionStatus.refunded.value)]
         finished += [await ctx.step("record", functools.partial(_finish_refunds, ctx, row)) for row in refunded]
-        done = [r for r in finished if r.get("repair") in ("deleted", "refunds recorded")]
+        returned = [r for r in report["amount_mismatch"] if r["status"] == TransactionStatus.returned.value
+                    and len(r.get("payment_ids", [])) == 1 and Decimal(r["jobber_net"]) > 0]
+        reversed_ = [await ctx.step("record", functools.partial(_finish_return, ctx, row)) for row in returned]
+        finished += reversed_
+        draft.report["flags"] = [flag_for(ctx, r) for r in reversed_
+                                 if r.get("repair") == "reversed" and r.get("origin_job")]
+        done = [r for r in finished if r.get("repair") in ("deleted", "refunds recorded", "reversed")]
         report["repaired"] = [r for r in repaired if r.get("repair") == "recorded"] + done
         report["missing_in_jobber"] = [r for r in repaired if r.get("repair") != "recorded"]
-        report["amount_mismatch"] = [r for r in report["amount_mismatch"] if r not in voided and r not in refunded] + [
+        report["amount_mismatch"] = [r for r in report["amount_mismatch"] if r not in voided and r not in refunded
+                                    and r not in returned] + [
             r for r in finished if r not in done]
     draft.report.update(report)
     draft.report["period"] = {"since": job.since.isoformat() if job.since else None,

@@ -3,7 +3,8 @@
 
 Today: an `ach_check` job that reverses the Jobber payment of a returned ACH debit flags the
 charge job that took the debit ("ach_returned R01 (insufficient funds) — Jobber payment reversed
-by job <ach_check job>"). A flow asks for flags in its result (`report["flags"]`:
+by job <ach_check job>"), and so does a `reconcile --repair` that reverses a return an ACH check
+job did not get to. A flow asks for flags in its result (`report["flags"]`:
 [{"job", "key", "flag"}]); the job's workflow records each one as a tiny DBOS workflow with id
 `<flagged job>.flag-<key>` whose input is the text. So a flag is stored in the job store itself
 (SQLite or Postgres), once per (job, key) whatever re-runs or crashes (the first one stays), and

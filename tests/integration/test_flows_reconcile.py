@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from robot.jobs.models import Outcome
-from tests.plugin_world import FlowWorld
+from tests.plugin_world import FlowWorld, refund_lines, refunded
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -99,3 +99,35 @@ async def test_repair_records_a_refund_the_gateway_made_and_jobber_does_not_show
     assert Decimal(after["amount"]) == Decimal(payment["amount"]) - Decimal("1.00") and refund.id in after["details"]
     again = await flow_world.run({"kind": "reconcile", "repair": True})
     assert again.report["repaired"] == [] and again.report["amount_mismatch"] == []
+
+
+async def test_repair_reverses_a_returned_ach_debit_whose_jobber_payment_still_shows_the_money(
+        flow_world: FlowWorld) -> None:
+    """Found by the short soak: an ACH check job that failed under faults left a returned debit's
+    payment in Jobber at its full amount, and `reconcile --repair` (the runbook) did not reverse it;
+    the invoice showed money the merchant never got."""
+    token = await flow_world.bank_token()
+    debit = await flow_world.run({"kind": "charge", "invoice": 1070, "amount": "300.00",
+                                  "tender": {"type": "ach_token", "token": token}})
+    assert debit.outcome is Outcome.pending, debit.message
+    flow_world.sandbox.admin.ach_return(debit.gateway_transaction_id, "R01")
+    seen = await flow_world.run({"kind": "reconcile"})
+    assert [m["transaction"] for m in seen.report["amount_mismatch"]] == [debit.gateway_transaction_id]
+    assert flow_world.invoice(1070)["balance"] == "700.00"  # a look changes nothing
+
+    fixed = await flow_world.run({"kind": "reconcile", "repair": True})
+    [row] = fixed.report["repaired"]
+    assert (row["transaction"], row["repair"], row["reversed_amount"]) == (
+        debit.gateway_transaction_id, "reversed", "300.00")
+    assert fixed.report["amount_mismatch"] == []
+    [_, payment] = flow_world.payments(1070)
+    assert payment["amount"] == "0.00" and refunded(payment) == "300.00"
+    [(_, _, note)] = refund_lines(payment)
+    assert "ACH return R01" in note and debit.gateway_transaction_id in note
+    assert flow_world.invoice(1070)["balance"] == "1000.00"
+    assert [f["job"] for f in fixed.report["flags"]] == [debit.job_id]  # the job that took it is flagged
+
+    again = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert again.report["repaired"] == [] and again.report["amount_mismatch"] == []
+    check = await flow_world.run({"kind": "ach_check"})  # the ACH check agrees: nothing left to do
+    assert check.outcome is Outcome.succeeded and len(check.report["already_reversed"]) == 1

@@ -40,8 +40,6 @@ def run_soak(tmp_path: Path, site: Any, sandbox: Any, jobs: int, timeout: float,
         assert soak.counts.kills > 0 and soak.counts.stalls > 0 and soak.counts.faults_total > 0, summary
 
 
-@pytest.mark.skip(reason="its last run found an ACH return left unreversed when the ACH check job failed "
-                         "under faults (the runbook runs no second ACH check); open, see the closing note of stop 21")
 @pytest.mark.timeout(900)
 def test_short_soak(tmp_path: Path, mock_jobber: Any, world_sandbox: Any) -> None:
     run_soak(tmp_path, mock_jobber, world_sandbox, jobs=20, timeout=600, chaos_every=3.0)
