@@ -208,7 +208,8 @@ def void(merchant: str = MERCHANT,
 def reconcile(merchant: str = MERCHANT,
               since: str = typer.Option(None, "--since", help="first day (YYYY-MM-DD)"),
               until: str = typer.Option(None, "--until", help="last day (YYYY-MM-DD)"),
-              repair: bool = typer.Option(False, "--repair", help="record the payments missing in Jobber"),
+              repair: bool = typer.Option(False, "--repair", help="finish in Jobber what jobs left half done: record missing payments and "
+                                          "refunds, delete a voided one's payment, reverse a returned ACH debit's"),
               dry_run: bool = DRY_RUN, json_output: bool = JSON, job_id: str = JOB_ID, no_wait: bool = NO_WAIT) -> None:
     """Compare gateway transactions with Jobber payments; report drift (and repair it)."""
     job = build_job({"kind": "reconcile", "merchant": merchant, "since": since, "until": until,
