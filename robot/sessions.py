@@ -39,7 +39,7 @@ from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotE
 from robot.evidence import capture, job_dir_path
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
-from robot.twofactor import DEFAULT_TOTP, CodeProvider, NoCodeProvider, TotpCodes
+from robot.twofactor import CodeProvider, NoCodeProvider, TotpCodes
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page, Playwright
@@ -103,7 +103,8 @@ class SessionPool:
         self.context_options = dict(context_options or {})
         self.vault = vault
         self.code_provider = code_provider or NoCodeProvider()
-        self.totp = totp or DEFAULT_TOTP
+        # the used TOTP windows are claimed beside the vault's refusal marks: every worker sees them
+        self.totp = totp or TotpCodes(steps_dir=vault.sessions_dir)
         self._pw = playwright
         self._own_pw: Any = None
         self._browser: "Browser | None" = None

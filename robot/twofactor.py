@@ -1,7 +1,10 @@
 """Two-step verification codes: TOTP from the stored seed, or a hand-off to a person.
 
 TOTP: a code already sent for this merchant in the current 30 s window is never sent again
-(Jobber accepts each code once); the robot waits for the next window instead. Clock skew of
+(Jobber accepts each code once); the robot waits for the next window instead. The used windows
+are claimed in the data dir (`UsedSteps`), so two workers signing one merchant in at once do
+not send the same code either: Jobber would refuse the second, and a refused code stops the
+merchant's sign-ins as a bad seed. Clock skew of
 one step is tolerated: when a code is refused, the code of the neighbouring step is offered once.
 
 Hand-off: the account's codes arrive by text message on the merchant's phone, so a person must
@@ -12,10 +15,13 @@ one that waits for a code submitted by support).
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sys
 import termios
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pyotp
@@ -118,22 +124,62 @@ async def read_hidden(console: "Any", prompt: str, timeout: float) -> str | None
         console.print()
 
 
+class UsedSteps:
+    """The last TOTP step sent per merchant, in a small file per merchant under the data dir
+    (`<merchant>.totp`, 0600, a number only), claimed under an exclusive `flock`: every worker
+    sharing the data dir (as they share the vault and its refusal marks) sees every claim."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, merchant: str) -> Path:
+        return self.folder / f"{merchant}.totp"
+
+    def claim(self, merchant: str, step: int) -> int:
+        """The step to send: `step`, or the one after the last claimed if that is not earlier."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self._path(merchant), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held for a read and a write: microseconds
+            raw = os.read(fd, 64).decode("ascii", "replace").strip()
+            last = int(raw) if raw.isdigit() else None
+            chosen = step if last is None or step > last else last + 1
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, str(chosen).encode("ascii"))
+            os.fsync(fd)
+            return chosen
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def last(self, merchant: str) -> int | None:
+        try:
+            raw = self._path(merchant).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        return int(raw) if raw.isdigit() else None
+
+
 class TotpCodes:
-    """Makes TOTP codes, never the same (merchant, time step) twice in one process.
+    """Makes TOTP codes, never the same (merchant, time step) twice: in this process, and with
+    `steps_dir` in any process sharing that folder (the workers of one data dir).
 
     `clock` returns Unix seconds; injectable for tests.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, steps_dir: Path | None = None) -> None:
         self._clock = clock
         self._last_step: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._shared = UsedSteps(steps_dir) if steps_dir is not None else None
 
     def _step(self) -> int:
         return int(self._clock() // STEP_SECONDS)
 
     def used(self, merchant: str) -> int | None:
-        return self._last_step.get(merchant)
+        shared = self._shared.last(merchant) if self._shared is not None else None
+        mine = self._last_step.get(merchant)
+        return max((s for s in (shared, mine) if s is not None), default=None)
 
     def mark_used(self, merchant: str, step: int) -> None:
         self._last_step[merchant] = max(step, self._last_step.get(merchant, step))
@@ -153,6 +199,9 @@ class TotpCodes:
             last = self._last_step.get(merchant)
             if last is not None and step <= last:
                 step = last + 1
+            if self._shared is not None:
+                step = self._shared.claim(merchant, step)  # another worker may have sent this window
+            if step > self._step() + offset:
                 await self._wait_for_step(step - offset)
             totp = pyotp.TOTP(seed)
             value = totp.at(step * STEP_SECONDS)

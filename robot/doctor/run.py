@@ -241,7 +241,8 @@ class Doctor:
         assert self.vault is not None and self.creds is not None
         hook = _AskHook(self.code_prompt, self._code_asked)
         try:
-            pool = SessionPool(self.settings, self.vault, code_provider=hook, totp=TotpCodes())
+            pool = SessionPool(self.settings, self.vault, code_provider=hook,
+                                totp=TotpCodes(steps_dir=self.vault.sessions_dir))
             await pool.start()
         except Exception as exc:  # noqa: BLE001 - no browser: every browser step is moot
             with self.step("hosts") as st:
@@ -382,7 +383,8 @@ class Doctor:
         if (self.skew is not None and abs(self.skew) >= CLOCK_SKEW_LIMIT_SECONDS
                 and creds.two_factor is TwoFactorMode.totp):
             skew = self.skew
-            pool.totp = TotpCodes(clock=lambda: time.time() - skew)  # codes by Jobber's clock
+            pool.totp = TotpCodes(clock=lambda: time.time() - skew,  # codes by Jobber's clock
+                                  steps_dir=self.vault.sessions_dir)
         try:
             async with pool.job(self.merchant, self.report.run_id, sign_in=False) as sess:
                 result, error = await self._sign_in(pool, sess)

@@ -18,7 +18,8 @@ ACH returns and the check that reverses them, reconcile.
 Then the ledger check over the gateway, Jobber and the job store (`Ledger`): no job lost; no
 job charged twice; every capture recorded in Jobber once with its amount less refunds (none
 after a void, $0.00 after an ACH return); no Jobber payment without its capture; every job
-that did not succeed has a typed outcome, and its evidence when it failed on a page.
+that did not succeed has a typed outcome, and its evidence when it failed on a page; no
+account's password or TOTP seed (all right) marked refused, which would stop its sign-ins.
 """
 
 from __future__ import annotations
@@ -435,6 +436,13 @@ class Ledger:
                 self.mismatches.append(f"{t['id']} {status}: Jobber shows {p['amount']}, the gateway {expect:.2f}"
                                        f" (captured {amount:.2f}, refunded {refunded:.2f}, Jobber refund lines "
                                        f"{refunded_in(p.get('details') or '')})")
+        vault = env.vault
+        for m in sorted(INVOICES):  # every account's password and seed are right: no refusal is true
+            creds = vault.get(m)
+            if vault.password_refused_at(creds) is not None:
+                self.mismatches.append(f"{m}: its right password was marked refused (its sign-ins stopped)")
+            if vault.seed_refused(creds) is not None:
+                self.mismatches.append(f"{m}: its right TOTP seed was marked refused (its sign-ins stopped)")
         for job_id, v in views.items():
             self.outcomes[v.outcome or v.status] += 1
             if v.status not in DONE or v.outcome in DONE_WELL:

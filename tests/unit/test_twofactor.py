@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
+from pathlib import Path
 
 import pyotp
 
-from robot.twofactor import STEP_SECONDS, PromptCodeProvider, TotpCodes
+from robot.twofactor import STEP_SECONDS, PromptCodeProvider, TotpCodes, UsedSteps
+
+
+def claim_step(folder: str, step: int) -> int:
+    """One process's claim (a module-level function: the spawned processes import it)."""
+    return UsedSteps(Path(folder)).claim("acme", step)
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DP"
 
@@ -38,3 +45,29 @@ async def test_clock_skew_offers_the_neighbouring_step_once_used_never_again() -
 
 async def test_prompt_without_a_terminal_hands_over_nothing() -> None:
     assert await PromptCodeProvider(is_tty=lambda: False).get_code("acme", "sms", "") is None
+
+
+async def test_two_workers_sharing_a_data_dir_never_send_the_same_window(tmp_path: Path) -> None:
+    """Found by the 200-job soak: two workers signed one merchant in within one 30 s window with
+    the same code; Jobber refused the second (a code is accepted once) and the robot took that as
+    a bad seed and stopped the merchant's sign-ins. The used window is claimed in the data dir,
+    so a second worker (another process: another TotpCodes) waits for the next one."""
+    step = 3_000_000
+    now = [step * STEP_SECONDS + STEP_SECONDS - 0.1]
+    worker_1 = TotpCodes(clock=lambda: now[0], steps_dir=tmp_path)
+    worker_2 = TotpCodes(clock=lambda: now[0], steps_dir=tmp_path)
+    first = await worker_1.code("acme", SEED)
+    second = await worker_2.code("acme", SEED)
+    assert first == pyotp.TOTP(SEED).at(step * STEP_SECONDS)
+    assert second == pyotp.TOTP(SEED).at((step + 1) * STEP_SECONDS)
+    assert worker_1.used("acme") == worker_2.used("acme") == step + 1
+    [claim] = list(tmp_path.iterdir())
+    assert claim.stat().st_mode & 0o777 == 0o600 and SEED not in claim.read_text()
+
+
+def test_a_claim_is_atomic_across_processes(tmp_path: Path) -> None:
+    """Eight processes claim the same merchant's window at once: eight different steps."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(8) as pool:
+        steps = pool.starmap(claim_step, [(str(tmp_path), 4_000_000)] * 8)
+    assert sorted(steps) == list(range(4_000_000, 4_000_008))
