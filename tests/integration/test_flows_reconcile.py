@@ -101,6 +101,7 @@ async def test_repair_records_a_refund_the_gateway_made_and_jobber_does_not_show
     assert again.report["repaired"] == [] and again.report["amount_mismatch"] == []
 
 
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
 async def test_repair_reverses_a_returned_ach_debit_whose_jobber_payment_still_shows_the_money(
         flow_world: FlowWorld) -> None:
     """Found by the short soak: an ACH check job that failed under faults left a returned debit's
