@@ -15,7 +15,8 @@ returned ACH debit as the ACH check does (and flags the job that took it).
 Stages: gateway (list transactions) → jobber (list payments) → record (per repair).
 Jobber's side is read from every invoice that has had money applied (balance below total, or
 Paid); a payment netting to $0 on an otherwise unpaid invoice is not read (it matters to
-neither side of the comparison).
+neither side of the comparison). Deposits are read on the quotes the gateway's deposits name,
+and a missing one is recorded on its quote.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from flows.invoice_stages import OPEN_STATUSES, Target, open_invoice, record_pay
 from flows.pages.details import details_match, details_text, transaction_of
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
-from flows.tender import invoice_of, job_of
+from flows.pages.quotes import QuotesPage
+from flows.tender import invoice_of, job_of, quote_of
 from robot.faultpoints import crash_point
 from robot.gateway.models import TransactionKind, TransactionStatus
 from robot.jobs.models import JobResult, ReconcileJob
@@ -57,12 +59,13 @@ class GwTxn(BaseModel):
     tender: str
     created: date
     invoice: int | None = None
+    quote: int | None = None
     origin_job: str | None = None
 
 
 class JbPayment(BaseModel):
-    invoice: int
-    invoice_id: int
+    invoice: int | None  # None: a deposit on `quote`
+    invoice_id: int | None
     payment_id: int
     txn_id: str | None
     method: str
@@ -71,6 +74,7 @@ class JbPayment(BaseModel):
     net: Money
     date: date | None
     details: str
+    quote: int | None = None
 
 
 def _in_period(d: date | None, since: date | None, until: date | None) -> bool:
@@ -92,13 +96,22 @@ async def _gateway_side(ctx: "FlowContext", since: date | None, until: date | No
         label = f"terminal {t.tender.terminal_id}" if t.kind is TransactionKind.terminal_sale else t.tender.describe()
         out.append(GwTxn(id=t.id, kind=t.kind.value, status=t.status.value, net=max(net, Decimal("0.00")),
                          captured=captured, refunded=t.refunded, tender=label, created=t.created_at.date(),
-                         invoice=invoice_of(t.description), origin_job=job_of(t.reference)))
+                         invoice=invoice_of(t.description), quote=quote_of(t.description),
+                         origin_job=job_of(t.reference)))
     return out
 
 
-async def _jobber_side(ctx: "FlowContext", since: date | None, until: date | None) -> list[JbPayment]:
+async def _jobber_side(ctx: "FlowContext", since: date | None, until: date | None,
+                       quotes: list[int] | None = None) -> list[JbPayment]:
     out = []
     async with ctx.jobber.page() as tab:
+        for number in quotes or []:
+            view_q = await (await QuotesPage(tab).open()).open_quote(number)
+            for d in await view_q.deposits():
+                if _in_period(d.date, since, until):
+                    out.append(JbPayment(invoice=None, invoice_id=None, quote=number, payment_id=d.id,
+                                         txn_id=transaction_of(d.details), method=d.method, amount=d.amount,
+                                         refunded=d.refunded, net=d.amount, date=d.date, details=d.details))
         rows = await (await InvoicesPage(tab).open()).rows()
         for row in rows:
             if row.status == "draft" or (row.balance == row.total and row.status != "paid"):
@@ -124,7 +137,7 @@ def compare(txns: list[GwTxn], payments: list[JbPayment]) -> dict[str, list[dict
     for t in txns:
         found = by_txn.get(t.id, [])
         row: dict[str, Any] = {"transaction": t.id, "status": t.status, "tender": t.tender, "invoice": t.invoice,
-               "gateway_net": f"{t.net:.2f}", "origin_job": t.origin_job, "date": t.created.isoformat()}
+               "quote": t.quote, "gateway_net": f"{t.net:.2f}", "origin_job": t.origin_job, "date": t.created.isoformat()}
         if not found:
             if t.net > 0:
                 report["missing_in_jobber"].append(row)
@@ -141,8 +154,27 @@ def compare(txns: list[GwTxn], payments: list[JbPayment]) -> dict[str, list[dict
     return report
 
 
+async def _record_deposit(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]:
+    """A deposit taken at the gateway and never recorded on its quote: recorded as the quote
+    deposit flow records it, looking at the quote's deposits first."""
+    amount = Decimal(row["gateway_net"])
+    method = "bank_transfer" if row["tender"].lower().startswith("bank") else "credit_card"
+    async with ctx.jobber.page() as tab:
+        qp = await (await QuotesPage(tab).open()).open_quote(row["quote"])
+        for d in await qp.deposits():
+            if details_match(d.details, row["transaction"]):
+                return {**row, "repair": "recorded", "payment_id": d.id}  # an earlier run did it
+        deposit_id = await qp.collect_deposit(method, amount, date.fromisoformat(row["date"]), details_text(
+            row["transaction"], row["tender"], row.get("origin_job") or ctx.job_id, "recorded by reconcile"),
+            before_save=ctx.fence)
+        crash_point("jobber:after_save")
+    return {**row, "repair": "recorded", "payment_id": deposit_id}
+
+
 async def _repair_one(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]:
     inv_number = row.get("invoice")
+    if inv_number is None and row.get("quote") is not None:
+        return await _record_deposit(ctx, row)
     if inv_number is None:
         return {**row, "repair": "no invoice named in the transaction's description; record it by hand"}
     async with ctx.jobber.page() as tab:
@@ -211,20 +243,22 @@ async def _finish_return(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, A
 
 async def run(ctx: "FlowContext", job: ReconcileJob, draft: Draft) -> JobResult:
     txns = await ctx.step("gateway", lambda: _gateway_side(ctx, job.since, job.until))
-    payments = await ctx.step("jobber", lambda: _jobber_side(ctx, job.since, job.until))
+    quotes = sorted({t.quote for t in txns if t.quote is not None and t.invoice is None})
+    payments = await ctx.step("jobber", lambda: _jobber_side(ctx, job.since, job.until, quotes))
     report = compare(txns, payments)
     if job.repair and not job.dry_run:
         repaired = []
         for row in report["missing_in_jobber"]:
             repaired.append(await ctx.step("record", functools.partial(_repair_one, ctx, row)))
-        voided = [r for r in report["amount_mismatch"]
+        on_invoice = [r for r in report["amount_mismatch"] if r.get("jobber_invoice") is not None]  # not a deposit
+        voided = [r for r in on_invoice
                   if r["status"] == TransactionStatus.voided.value and len(r.get("payment_ids", [])) == 1]
         finished = [await ctx.step("record", functools.partial(_finish_void, ctx, row)) for row in voided]
-        refunded = [r for r in report["amount_mismatch"] if r not in voided and len(r.get("payment_ids", [])) == 1
+        refunded = [r for r in on_invoice if r not in voided and len(r.get("payment_ids", [])) == 1
                     and Decimal(r["jobber_net"]) > Decimal(r["gateway_net"])
                     and r["status"] in (TransactionStatus.partially_refunded.value, TransactionStatus.refunded.value)]
         finished += [await ctx.step("record", functools.partial(_finish_refunds, ctx, row)) for row in refunded]
-        returned = [r for r in report["amount_mismatch"] if r["status"] == TransactionStatus.returned.value
+        returned = [r for r in on_invoice if r["status"] == TransactionStatus.returned.value
                     and len(r.get("payment_ids", [])) == 1 and Decimal(r["jobber_net"]) > 0]
         reversed_ = [await ctx.step("record", functools.partial(_finish_return, ctx, row)) for row in returned]
         finished += reversed_

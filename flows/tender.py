@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _INVOICE_IN_DESC = re.compile(r"invoice #(\d+)")
 _INVOICE_ID_IN_DESC = re.compile(r"invoice #\d+ \(id (\d+)\)")
+_QUOTE_IN_DESC = re.compile(r"Jobber quote #(\d+)")
 
 
 # --- the gateway's description and reference ------------------------------------------------
@@ -43,6 +44,12 @@ def gateway_description(ctx: "FlowContext", *, invoice: int | None = None, invoi
 
 def invoice_of(description: str) -> int | None:
     m = _INVOICE_IN_DESC.search(description or "")
+    return int(m.group(1)) if m else None
+
+
+def quote_of(description: str) -> int | None:
+    """The quote a deposit was taken on (reconcile finds its Jobber side there)."""
+    m = _QUOTE_IN_DESC.search(description or "")
     return int(m.group(1)) if m else None
 
 

@@ -167,6 +167,7 @@ class ReconcileRow(_Out):
     status: str | None = None
     tender: str | None = None
     invoice: int | None = None
+    quote: int | None = Field(None, description="the quote a deposit was taken on (no invoice then)")
     gateway_net: Amount | None = None
     jobber_net: Amount | None = None
     jobber_invoice: int | None = None

@@ -132,3 +132,34 @@ async def test_repair_reverses_a_returned_ach_debit_whose_jobber_payment_still_s
     assert again.report["repaired"] == [] and again.report["amount_mismatch"] == []
     check = await flow_world.run({"kind": "ach_check"})  # the ACH check agrees: nothing left to do
     assert check.outcome is Outcome.succeeded and len(check.report["already_reversed"]) == 1
+
+
+@pytest.mark.slow  # long: the default run stays under 5 minutes; CI runs it
+async def test_repair_records_a_quote_deposit_taken_at_the_gateway_and_lost_on_the_way_to_jobber(
+        flow_world: FlowWorld) -> None:
+    """Found by the 200-job soak in CI: a quote deposit taken at the gateway whose job then lost
+    Jobber (session ended during the record step) stayed unrecorded: reconcile read invoices only,
+    so it listed the deposit as missing and `--repair` could not record it (no invoice named)."""
+    taken = await flow_world.run({"kind": "quote_deposit", "quote": 12, "amount": "25.00",
+                                  "tender": {"type": "card_on_file", "customer_id": "cus_chen"}})
+    assert taken.ok, taken.message
+    gw = flow_world.gateway()
+    try:  # the deposit a job took and never recorded (its job ended unavailable)
+        lost = await gw.charge_card_on_file("cus_chen", Decimal("10.00"), idempotency_key="qd-lost:gateway",
+                                            description="Jobber quote #12 · job qd-lost")
+    finally:
+        await gw.aclose()
+    seen = await flow_world.run({"kind": "reconcile"})
+    assert [m["transaction"] for m in seen.report["matched"]] == [taken.gateway_transaction_id]  # read on the quote
+    assert [m["transaction"] for m in seen.report["missing_in_jobber"]] == [lost.id]
+    assert len(flow_world.quote(12)["deposits"]) == 1
+
+    fixed = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert [(x["transaction"], x["repair"]) for x in fixed.report["repaired"]] == [(lost.id, "recorded")]
+    deposits = flow_world.quote(12)["deposits"]
+    assert sorted(d["amount"] for d in deposits) == ["10.00", "25.00"]
+    assert any(d["details"].startswith(lost.id) for d in deposits)
+
+    again = await flow_world.run({"kind": "reconcile", "repair": True})
+    assert again.report["repaired"] == [] and again.report["missing_in_jobber"] == []
+    assert len(flow_world.quote(12)["deposits"]) == 2
