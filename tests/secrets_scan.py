@@ -40,7 +40,8 @@ _DEPTH = 4
 #: a run of digits and separators not glued to letters (a digit run inside an id is no card number:
 #: the robot's own rule, robot.cards)
 _DIGIT_RUN = re.compile(rb"(?<![A-Za-z0-9])[0-9](?:[ .\-]?[0-9])*(?![A-Za-z0-9])")
-_CODE = re.compile(rb"(?<![0-9])([0-9]{3})[ +-]?([0-9]{3})(?![0-9])")
+#: a code, not the microseconds of a log timestamp ("14:10:41.394209Z" met a run's code in CI)
+_CODE = re.compile(rb"(?<![0-9])(?<!:[0-9]{2}\.)([0-9]{3})[ +-]?([0-9]{3})(?![0-9])")
 _CVV = re.compile(rb"(?i)(?:cvv|cvc|csc|security[ _-]?code)[^0-9a-z]{0,12}([0-9]{3,4})(?![0-9])")
 _B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{24,}={0,2}")
 _PATTERNS = [(re.compile(p.encode()), kind) for kind, p in PATTERNS.items()]
