@@ -34,6 +34,7 @@ from flows.invoice_stages import OPEN_STATUSES, Target, open_invoice, record_pay
 from flows.pages.details import details_match, details_text, transaction_of
 from flows.pages.invoice import InvoicePage
 from flows.pages.invoices import InvoicesPage
+from flows.pages.quote import QuotePage
 from flows.pages.quotes import QuotesPage
 from flows.tender import invoice_of, job_of, quote_of
 from robot.faultpoints import crash_point
@@ -105,9 +106,10 @@ async def _jobber_side(ctx: "FlowContext", since: date | None, until: date | Non
                        quotes: list[int] | None = None) -> list[JbPayment]:
     out = []
     async with ctx.jobber.page() as tab:
-        for number in quotes or []:
-            view_q = await (await QuotesPage(tab).open()).open_quote(number)
-            for d in await view_q.deposits():
+        listed = await QuotesPage(tab).open() if quotes else None
+        ids = {number: await listed.find_id(number) for number in quotes or []} if listed else {}
+        for number, quote_id in ids.items():  # the list read once, then each quote
+            for d in await (await QuotePage(tab).open(quote_id)).deposits():
                 if _in_period(d.date, since, until):
                     out.append(JbPayment(invoice=None, invoice_id=None, quote=number, payment_id=d.id,
                                          txn_id=transaction_of(d.details), method=d.method, amount=d.amount,
@@ -154,11 +156,16 @@ def compare(txns: list[GwTxn], payments: list[JbPayment]) -> dict[str, list[dict
     return report
 
 
+def _method_of(row: dict[str, Any]) -> str:
+    """Jobber's payment method for a gateway transaction's tender."""
+    return "bank_transfer" if row["tender"].lower().startswith("bank") else "credit_card"
+
+
 async def _record_deposit(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]:
     """A deposit taken at the gateway and never recorded on its quote: recorded as the quote
     deposit flow records it, looking at the quote's deposits first."""
     amount = Decimal(row["gateway_net"])
-    method = "bank_transfer" if row["tender"].lower().startswith("bank") else "credit_card"
+    method = _method_of(row)
     async with ctx.jobber.page() as tab:
         qp = await (await QuotesPage(tab).open()).open_quote(row["quote"])
         for d in await qp.deposits():
@@ -184,7 +191,7 @@ async def _repair_one(ctx: "FlowContext", row: dict[str, Any]) -> dict[str, Any]
         return {**row, "repair": f"invoice #{inv_number} is {view.status_label} with balance {fmt(view.balance)}; "
                                  "not recorded, a person must look"}
     target = Target(invoice=view.number, invoice_id=view.id, status=view.status, balance=view.balance, amount=amount)
-    method = "bank_transfer" if row["tender"].lower().startswith("bank") else "credit_card"
+    method = _method_of(row)
     rec = await record_payment(ctx, target, txn_id=row["transaction"], method=method, amount=amount,
                                details=details_text(row["transaction"], row["tender"], row.get("origin_job") or ctx.job_id,
                                                     "recorded by reconcile"),
