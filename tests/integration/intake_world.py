@@ -74,7 +74,7 @@ def serve_intake(settings: Settings) -> Iterator[Intake]:
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="intake")
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 90  # a loaded machine starts slowly
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the intake did not start")

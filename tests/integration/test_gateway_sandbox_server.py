@@ -87,7 +87,7 @@ def test_cli_mock_gateway_serves(tmp_path: Path) -> None:
     proc = subprocess.Popen([str(exe), "mock", "gateway", "--port", str(port), "--data-dir", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # a loaded machine imports slowly; a dead process ends the wait at once
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/_health", timeout=1).status_code == 200:
@@ -95,7 +95,8 @@ def test_cli_mock_gateway_serves(tmp_path: Path) -> None:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail(f"sandbox did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                proc.kill()  # read its stderr only once it has ended: a live process never sends EOF
+                pytest.fail(f"sandbox did not start: {proc.communicate(timeout=10)[1].decode()}")
             time.sleep(0.1)  # test-side polling of a subprocess
         r = httpx.get(f"http://127.0.0.1:{port}/v1/customers/cus_chen", headers={"Authorization": "Bearer sk_test_acme"})
         assert r.json()["payment_methods"][0]["last4"] == "1111"

@@ -149,7 +149,7 @@ def test_mock_jobber_command_prints_both_urls(tmp_path: Path) -> None:
         lines = [proc.stdout.readline() for _ in range(3)]  # printed once the port is bound
         assert lines[0].startswith(f"Listening on http://127.0.0.1:{port}")
         assert f"http://secure.localhost:{port}/" in lines[1] and f"http://login.localhost:{port}/" in lines[2]
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # a loaded machine imports slowly; a dead process ends the wait at once
         with httpx.Client(transport=LoopbackTransport(), timeout=2) as c:
             while True:
                 try:
