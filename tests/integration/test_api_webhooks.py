@@ -6,9 +6,9 @@ prints and with robot/webhooks/signing.py; the attempts in the delivery log."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
