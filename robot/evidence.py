@@ -13,21 +13,33 @@ cookie (the pending sign-in cookie was missed) or the next form token:
 - every value found that way, and every cookie of the browser context, wherever else it shows
   up (a form body, a URL, inline script), URL-encoded variants included;
 - then `robot.logging.redact_text` (registered secrets: password, seed, codes; card numbers).
+
+Playwright can only hand a trace over as a file, and that raw file holds the typed password and
+every cookie. It is written in `artifacts_dir/.unscrubbed/`, a 0700 spool, never the system temp
+folder: a process killed -9 between that write and its clean-up (an OOM kill, a deploy, the
+reliability suite's kills) left it in /tmp for good. Each raw trace sits in its own folder with a
+lock its process holds while it works; a folder whose lock nobody holds belongs to a dead process
+and the next capture, or the next session pool to start, removes it (`sweep_unscrubbed`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import re
+import shutil
 import tempfile
+import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
+from robot.faultpoints import crash_point
 from robot.locators import PageLocators
 from robot.logging import REDACTED, get_logger, redact_text
 
@@ -47,6 +59,68 @@ def job_dir(artifacts_dir: Path, job_id: str) -> Path:
     d = job_dir_path(artifacts_dir, job_id)
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     return d
+
+
+UNSCRUBBED_DIR = ".unscrubbed"  # a job id never maps here: job folders never start with a dot
+_LOCK_NAME = ".lock"
+#: a spool folder with no lock file yet is being made (mkdtemp, then the lock); older than this,
+#: its process died in between
+_UNLOCKED_GRACE_SECONDS = 300.0
+
+
+def sweep_unscrubbed(artifacts_dir: Path) -> int:
+    """Remove the raw traces of processes that died before scrubbing them; how many went.
+
+    A folder is dead when its lock can be taken: flock locks die with their process, whatever
+    its pid was (a restarted container reuses pids), and a live capture in this very process
+    holds its own lock through another open file, so it is left alone too."""
+    root = artifacts_dir / UNSCRUBBED_DIR
+    try:
+        folders = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink()]
+    except OSError:
+        return 0
+    removed = 0
+    for folder in folders:
+        try:
+            fd = os.open(folder / _LOCK_NAME, os.O_RDWR | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            try:
+                young = time.time() - folder.stat().st_mtime < _UNLOCKED_GRACE_SECONDS
+            except OSError:
+                continue
+            if not young:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+            continue
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live capture
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        finally:
+            os.close(fd)
+    if removed:
+        get_logger("evidence").warning("removed raw traces left by a killed process", folders=removed)
+    return removed
+
+
+@contextmanager
+def _unscrubbed_spool(artifacts_dir: Path) -> Iterator[Path]:
+    """A private folder for one raw trace, locked while this process works on it, then removed."""
+    root = artifacts_dir / UNSCRUBBED_DIR
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = Path(tempfile.mkdtemp(prefix="trace-", dir=root))  # 0700
+    fd = os.open(folder / _LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -280,12 +354,34 @@ async def capture(
                 scrubber.add(cookie.get("value"))
         except Exception as exc:  # noqa: BLE001 - best effort
             log.warning("reading the context's cookies failed", error=type(exc).__name__)
+    sweep_unscrubbed(artifacts_dir)
+    spools = ExitStack()
+    try:
+        folder = spools.enter_context(_unscrubbed_spool(artifacts_dir))
+    except OSError as exc:  # no private place for the raw trace: keep the rest, drop the trace
+        log.warning("no spool for the raw trace; trace dropped", error=type(exc).__name__)
+        if context is not None and trace_chunk:
+            try:
+                await context.tracing.stop_chunk()
+            except Exception:  # noqa: BLE001
+                pass
+        saved += await _capture_into(page, None, out, None, scrubber, trace_chunk=False, log=log)
+    else:
+        with spools:
+            saved += await _capture_into(page, context, out, folder, scrubber, trace_chunk=trace_chunk, log=log)
+    log.info("evidence saved", files=[p.name for p in saved], folder=str(out))
+    return saved
+
+
+async def _capture_into(page: "Page | None", context: "BrowserContext | None", out: Path, spool: Path | None,
+                        scrubber: Scrubber, *, trace_chunk: bool, log: Any) -> list[Path]:
+    saved: list[Path] = []
     raw_trace: Path | None = None
-    tmp_dir = tempfile.TemporaryDirectory(prefix="jobber-trace-")  # the raw trace never sits in artifacts
-    if context is not None and trace_chunk:
+    if context is not None and trace_chunk and spool is not None:
         try:
-            raw_trace = Path(tmp_dir.name) / "raw.zip"
+            raw_trace = spool / "raw.zip"
             await context.tracing.stop_chunk(path=str(raw_trace))
+            crash_point("evidence:raw_trace")  # the raw trace on disk, not yet scrubbed
             with zipfile.ZipFile(raw_trace) as z:  # harvest the trace before the HTML is written
                 for info in z.infolist():
                     try:
@@ -316,6 +412,4 @@ async def capture(
             saved.append(trace)
         except Exception as exc:  # noqa: BLE001
             log.warning("saving the trace failed", error=type(exc).__name__)
-    tmp_dir.cleanup()
-    log.info("evidence saved", files=[p.name for p in saved], folder=str(out))
     return saved

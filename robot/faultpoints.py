@@ -7,7 +7,8 @@ Points used: "before:<step>", "after:<step>" (around every flow stage; "after" f
 stage's result is checkpointed), "gateway:after_call" (money moved, stage not yet finished),
 "jobber:after_save" (payment saved in Jobber, stage not yet finished), "jobber:before_save"
 (record stage: the look for an existing payment found none, the save not yet made),
-"webhooks:after_capture" (a job's final event is captured, its deliveries not yet queued).
+"webhooks:after_capture" (a job's final event is captured, its deliveries not yet queued),
+"evidence:raw_trace" (a failed job's raw trace is on disk, not yet scrubbed).
 
 JOBBER_ROBOT_CRASH_AT may name several points, comma-separated ("before:verify,after:gateway"):
 with a marker, each fires once (the marker lists those that fired, one a line), so one job can be

@@ -36,7 +36,7 @@ from playwright.async_api import async_playwright
 from flows.pages.tab import JobberTab
 from robot.browser import launch
 from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotError, SessionExpired
-from robot.evidence import capture, job_dir_path
+from robot.evidence import capture, job_dir_path, sweep_unscrubbed
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import CodeProvider, NoCodeProvider, TotpCodes
@@ -120,6 +120,7 @@ class SessionPool:
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> "SessionPool":
         self._closing = False
+        sweep_unscrubbed(self.settings.artifacts_dir)  # raw traces a killed process left behind
         if self._pw is None:
             self._own_pw = async_playwright()
             self._pw = await self._own_pw.start()

@@ -4,9 +4,13 @@ carries a secret in clear."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import stat
+import subprocess
+import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -209,3 +213,67 @@ async def test_a_first_failure_keeps_the_action_log_and_a_retry_gets_the_full_tr
                 raise RuntimeError("boom")
         _, events = _trace_entries(world.settings.artifacts_dir / "other-1")
         assert b'"type":"frame-snapshot"' not in events
+
+
+#: a job that signs in to acme and fails, so its trace (with the typed password) becomes evidence
+_FAILING_JOB = """
+import asyncio, sys
+from robot.config import load_settings
+from robot.sessions import SessionPool
+from robot.twofactor import TotpCodes
+from robot.vault import Vault
+
+async def main() -> None:
+    settings = load_settings()
+    async with SessionPool(settings, Vault.from_settings(settings), totp=TotpCodes()) as pool:
+        async with pool.job("acme", sys.argv[1]):
+            raise RuntimeError("flow blew up")
+
+try:
+    asyncio.run(main())
+except RuntimeError:
+    sys.exit(3)
+"""
+
+
+def _run_failing_job(world: World, tmp: Path, job_id: str, **env: str) -> int:
+    s = world.settings
+    full = {**os.environ, "TMPDIR": str(tmp), "JOBBER_ROBOT_DATA_DIR": str(s.data_path),
+            "JOBBER_ROBOT_JOBBER_URL": s.jobber_url, "JOBBER_ROBOT_HOST_RESOLVER_RULES": s.host_resolver_rules or "",
+            "JOBBER_ROBOT_CREDENTIAL_KEY": s.credential_key.get_secret_value(), **env}  # type: ignore[union-attr]
+    return subprocess.run([sys.executable, "-c", _FAILING_JOB, job_id], env=full, timeout=120).returncode
+
+
+def test_a_raw_trace_left_by_a_killed_process_is_removed_before_the_next_evidence(world: World) -> None:
+    """Killed -9 with the raw (unscrubbed) trace on disk: no file may keep the password once the
+    robot runs again. It used to stay in the system temp folder for good."""
+    tmp = Path(tempfile.mkdtemp(prefix="jr-"))  # the job's temp folder (short: Chromium's socket lives there)
+    rc = _run_failing_job(world, tmp, "killed-1", JOBBER_ROBOT_CRASH_AT="evidence:raw_trace")
+    assert rc == -9, "the job did not die at the raw trace"
+    spools = [p for root in (world.tmp, tmp) for p in root.rglob("*.zip")]
+    assert spools, "the killed process left its raw trace (that is what this test is about)"
+    assert all(stat.S_IMODE(p.parent.stat().st_mode) == 0o700 for p in spools)
+
+    assert _run_failing_job(world, tmp, "next-1") == 3  # the next failed job, in a new process
+    assert not [p for p in spools if p.exists()], "the dead process's raw trace is still there"
+    assert (world.settings.artifacts_dir / "next-1" / "trace.zip").is_file()
+    _assert_absent({**_all_text(world.tmp), **_all_text(tmp)}, [DEMO_PASSWORD, quote_plus(DEMO_PASSWORD)])
+
+
+async def test_a_restarted_robot_removes_dead_raw_traces_and_spares_live_ones(world: World) -> None:
+    """A pool starting (a worker restarted after a kill) clears raw traces whose process is gone;
+    one another capture is writing right now (its lock held) stays."""
+    from robot.evidence import UNSCRUBBED_DIR, _unscrubbed_spool
+
+    root = world.settings.artifacts_dir / UNSCRUBBED_DIR
+    dead = root / "trace-dead"
+    dead.mkdir(parents=True)
+    (dead / ".lock").touch()  # nobody holds it: its process died
+    (dead / "raw.zip").write_bytes(DEMO_PASSWORD.encode())
+    with _unscrubbed_spool(world.settings.artifacts_dir) as live:
+        (live / "raw.zip").write_bytes(b"being written")
+        async with world.pool():
+            pass
+        assert not dead.exists()
+        assert (live / "raw.zip").exists()
+    assert not live.exists()
