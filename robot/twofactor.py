@@ -98,13 +98,16 @@ async def read_hidden(console: "Any", prompt: str, timeout: float) -> str | None
     """One line from the terminal without echo, waiting at most `timeout` seconds (None then).
 
     Read through the event loop (not a blocked thread), so a deadline that passes leaves no
-    thread waiting on stdin behind, and the process can exit."""
+    thread waiting on stdin behind, and the process can exit. Echo goes off before the prompt
+    shows: a code typed (or pasted) the moment it shows was echoed on the screen and then
+    dropped by the flush, and the robot waited for a code the person had already given. The
+    flush still drops what was typed before the question was asked."""
     fd = sys.stdin.fileno()
     old = termios.tcgetattr(fd)
     quiet = termios.tcgetattr(fd)
     quiet[3] &= ~termios.ECHO
-    console.print(prompt, end="")
     termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    console.print(prompt, end="")
     loop = asyncio.get_running_loop()
     line: asyncio.Future[str] = loop.create_future()
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pty
+import select
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyotp
+from rich.console import Console
 
-from robot.twofactor import STEP_SECONDS, PromptCodeProvider, TotpCodes, UsedSteps
+from robot.twofactor import STEP_SECONDS, PromptCodeProvider, TotpCodes, UsedSteps, read_hidden
 
 
 def claim_step(folder: str, step: int) -> int:
@@ -71,3 +77,33 @@ def test_a_claim_is_atomic_across_processes(tmp_path: Path) -> None:
     with ctx.Pool(8) as pool:
         steps = pool.starmap(claim_step, [(str(tmp_path), 4_000_000)] * 8)
     assert sorted(steps) == list(range(4_000_000, 4_000_008))
+
+
+async def test_a_code_typed_the_moment_the_prompt_shows_is_read_and_not_shown(monkeypatch: Any) -> None:
+    """On a real terminal (a pty): the person types the code as soon as "Code: " appears. It was
+    echoed on the screen, then dropped when echo was turned off after the prompt, and the robot
+    waited for a code it had been given."""
+    master, slave = pty.openpty()
+    tty = os.fdopen(slave, "r", buffering=1, closefd=False)
+
+    class Person(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*objects, **kwargs)
+            if objects == ("Code: ",):
+                os.write(master, b"482913\n")  # typed the instant the prompt is on the screen
+                select.select([slave], [], [], 2)  # and through the terminal's line discipline
+
+    try:
+        monkeypatch.setattr(sys, "stdin", tty)
+        screen = os.fdopen(os.dup(slave), "w")
+        code = await read_hidden(Person(file=screen, force_terminal=True), "Code: ", timeout=3)
+        assert code is not None and code.strip() == "482913"
+        screen.flush()
+        shown = b""
+        while select.select([master], [], [], 0.2)[0]:
+            shown += os.read(master, 4096)
+        assert b"Code: " in shown and b"482913" not in shown, shown
+    finally:
+        tty.close()
+        os.close(slave)
+        os.close(master)
