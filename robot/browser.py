@@ -110,5 +110,8 @@ def launch_options(headless: bool = True, explicit: Path | str | None = None,
 
 
 async def launch(playwright: "Playwright", headless: bool = True, explicit: Path | str | None = None,
-                 host_resolver_rules: str | None = None, *, lean: bool = False) -> "Browser":
-    return await playwright.chromium.launch(**launch_options(headless, explicit, host_resolver_rules, lean=lean))
+                 host_resolver_rules: str | None = None, *, lean: bool = False,
+                 traces_dir: Path | None = None) -> "Browser":
+    """`traces_dir`: where the browser's traces are recorded (else a folder in the system temp)."""
+    return await playwright.chromium.launch(**launch_options(headless, explicit, host_resolver_rules, lean=lean),
+                                            traces_dir=traces_dir)

@@ -15,11 +15,13 @@ cookie (the pending sign-in cookie was missed) or the next form token:
 - then `robot.logging.redact_text` (registered secrets: password, seed, codes; card numbers).
 
 Playwright can only hand a trace over as a file, and that raw file holds the typed password and
-every cookie. It is written in `artifacts_dir/.unscrubbed/`, a 0700 spool, never the system temp
-folder: a process killed -9 between that write and its clean-up (an OOM kill, a deploy, the
-reliability suite's kills) left it in /tmp for good. Each raw trace sits in its own folder with a
-lock its process holds while it works; a folder whose lock nobody holds belongs to a dead process
-and the next capture, or the next session pool to start, removes it (`sweep_unscrubbed`).
+every cookie; so does the trace it records as the browser works. Both are written in
+`artifacts_dir/.unscrubbed/`, a 0700 spool, never the system temp folder: a process killed -9
+between that write and its clean-up (an OOM kill, a deploy, the reliability suite's kills) left
+them in /tmp for good. Each sits in its own folder with a lock its process holds while it works
+(a raw trace while it is scrubbed, the browser's traces for the browser's life); a folder whose
+lock nobody holds belongs to a dead process and the next capture, or the next session pool to
+start, removes it (`sweep_unscrubbed`).
 """
 
 from __future__ import annotations
@@ -109,11 +111,11 @@ def sweep_unscrubbed(artifacts_dir: Path) -> int:
 
 
 @contextmanager
-def _unscrubbed_spool(artifacts_dir: Path) -> Iterator[Path]:
-    """A private folder for one raw trace, locked while this process works on it, then removed."""
+def unscrubbed_spool(artifacts_dir: Path, prefix: str = "trace-") -> Iterator[Path]:
+    """A private folder for raw traces, locked while this process works in it, then removed."""
     root = artifacts_dir / UNSCRUBBED_DIR
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder = Path(tempfile.mkdtemp(prefix="trace-", dir=root))  # 0700
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=root))  # 0700
     fd = os.open(folder / _LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -121,6 +123,31 @@ def _unscrubbed_spool(artifacts_dir: Path) -> Iterator[Path]:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         os.close(fd)
+
+
+_CHUNK_RE = re.compile(r"^(?P<trace>[0-9a-f]+)-chunk(?P<n>\d+)\.trace$")
+
+
+def prune_finished_chunks(traces_dir: Path) -> None:
+    """Delete every context's trace chunks but its newest.
+
+    Playwright keeps each chunk's action log (a typed password among them) until the browser
+    closes, so a worker's session reused for weeks kept every job's in clear. A chunk is read
+    only when it is stopped; the newest may still be recording (another merchant's job)."""
+    newest: dict[str, int] = {}
+    chunks: list[tuple[str, int, Path]] = []
+    try:
+        for path in traces_dir.iterdir():
+            m = _CHUNK_RE.match(path.name)
+            if m:
+                trace, n = m["trace"], int(m["n"])
+                chunks.append((trace, n, path))
+                newest[trace] = max(n, newest.get(trace, n))
+    except OSError:
+        return
+    for trace, n, path in chunks:
+        if n < newest[trace]:
+            path.unlink(missing_ok=True)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -357,7 +384,7 @@ async def capture(
     sweep_unscrubbed(artifacts_dir)
     spools = ExitStack()
     try:
-        folder = spools.enter_context(_unscrubbed_spool(artifacts_dir))
+        folder = spools.enter_context(unscrubbed_spool(artifacts_dir))
     except OSError as exc:  # no private place for the raw trace: keep the rest, drop the trace
         log.warning("no spool for the raw trace; trace dropped", error=type(exc).__name__)
         if context is not None and trace_chunk:

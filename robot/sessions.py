@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ from playwright.async_api import async_playwright
 from flows.pages.tab import JobberTab
 from robot.browser import launch
 from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotError, SessionExpired
-from robot.evidence import capture, job_dir_path, sweep_unscrubbed
+from robot.evidence import capture, job_dir_path, prune_finished_chunks, sweep_unscrubbed, unscrubbed_spool
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import CodeProvider, NoCodeProvider, TotpCodes
@@ -109,6 +109,9 @@ class SessionPool:
         self._own_pw: Any = None
         self._browser: "Browser | None" = None
         self._browser_lock = asyncio.Lock()
+        #: the browser's own traces (the action log, a typed password in it), in the locked spool
+        self._traces = ExitStack()
+        self._traces_dir: Path | None = None
         self._sessions: dict[str, MerchantSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.launches = 0
@@ -134,6 +137,7 @@ class SessionPool:
         if self._browser is not None and self._browser.is_connected():
             await self._browser.close()
         self._browser = None
+        self._drop_traces()
         if self._own_pw is not None:
             await self._own_pw.__aexit__(None, None, None)
             self._own_pw = None
@@ -160,13 +164,25 @@ class SessionPool:
                 self.log.warning("browser disconnected; relaunching")
                 self._sessions.clear()  # their contexts died with it; storage state is in the vault
             assert self._pw is not None, "SessionPool.start() first"
+            self._drop_traces()  # a dead browser's traces
+            self._traces_dir = self._traces.enter_context(unscrubbed_spool(self.settings.artifacts_dir, "browser-"))
             browser = await launch(self._pw, headless=self.settings.headless, explicit=self.settings.browser_path,
-                                   host_resolver_rules=self.settings.host_resolver_rules, lean=True)
+                                   host_resolver_rules=self.settings.host_resolver_rules, lean=True,
+                                   traces_dir=self._traces_dir)
             # closing it ourselves disconnects it too: only a disconnect we did not ask for is news
             browser.on("disconnected", lambda _b: None if self._closing else self.log.warning("browser disconnected"))
             self._browser = browser
             self.launches += 1
             return browser
+
+    def _drop_traces(self) -> None:
+        self._traces.close()
+        self._traces_dir = None
+
+    def prune_traces(self) -> None:
+        """Drop the browser's finished trace chunks (each job's is kept only when it failed)."""
+        if self._traces_dir is not None:
+            prune_finished_chunks(self._traces_dir)
 
     # --- contexts -------------------------------------------------------------------------
     async def _open(self, merchant: str) -> MerchantSession:
@@ -313,6 +329,7 @@ class SessionPool:
                 if sess.chunk_open:
                     sess.chunk_open = False
                     await sess.context.tracing.stop_chunk()
+                    self.prune_traces()
             finally:
                 sess.last_used = time.monotonic()
                 sess.job_id = None
@@ -338,6 +355,7 @@ class SessionPool:
         sess.chunk_open = False
         paths = await capture(sess.page, sess.context, self.settings.artifacts_dir, sess.job_id or "job",
                               trace_chunk=trace)
+        self.prune_traces()
         sess.artifacts = paths
         try:
             exc.artifacts = [str(p) for p in paths]  # type: ignore[attr-defined]

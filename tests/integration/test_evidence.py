@@ -3,6 +3,7 @@ carries a secret in clear."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -236,12 +237,35 @@ except RuntimeError:
 """
 
 
-def _run_failing_job(world: World, tmp: Path, job_id: str, **env: str) -> int:
+#: a job that signs in to acme and then hangs (signed in: the password fill is in the live trace)
+_HANGING_JOB = """
+import asyncio, sys
+from robot.config import load_settings
+from robot.sessions import SessionPool
+from robot.twofactor import TotpCodes
+from robot.vault import Vault
+
+async def main() -> None:
+    settings = load_settings()
+    async with SessionPool(settings, Vault.from_settings(settings), totp=TotpCodes()) as pool:
+        async with pool.job("acme", sys.argv[1]):
+            print("signed in", flush=True)
+            await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def _robot_env(world: World, tmp: Path, **env: str) -> dict[str, str]:
     s = world.settings
-    full = {**os.environ, "TMPDIR": str(tmp), "JOBBER_ROBOT_DATA_DIR": str(s.data_path),
+    return {**os.environ, "TMPDIR": str(tmp), "JOBBER_ROBOT_DATA_DIR": str(s.data_path),
             "JOBBER_ROBOT_JOBBER_URL": s.jobber_url, "JOBBER_ROBOT_HOST_RESOLVER_RULES": s.host_resolver_rules or "",
             "JOBBER_ROBOT_CREDENTIAL_KEY": s.credential_key.get_secret_value(), **env}  # type: ignore[union-attr]
-    return subprocess.run([sys.executable, "-c", _FAILING_JOB, job_id], env=full, timeout=120).returncode
+
+
+def _run_failing_job(world: World, tmp: Path, job_id: str, **env: str) -> int:
+    return subprocess.run([sys.executable, "-c", _FAILING_JOB, job_id], env=_robot_env(world, tmp, **env),
+                          timeout=120).returncode
 
 
 def test_a_raw_trace_left_by_a_killed_process_is_removed_before_the_next_evidence(world: World) -> None:
@@ -263,17 +287,57 @@ def test_a_raw_trace_left_by_a_killed_process_is_removed_before_the_next_evidenc
 async def test_a_restarted_robot_removes_dead_raw_traces_and_spares_live_ones(world: World) -> None:
     """A pool starting (a worker restarted after a kill) clears raw traces whose process is gone;
     one another capture is writing right now (its lock held) stays."""
-    from robot.evidence import UNSCRUBBED_DIR, _unscrubbed_spool
+    from robot.evidence import UNSCRUBBED_DIR, unscrubbed_spool
 
     root = world.settings.artifacts_dir / UNSCRUBBED_DIR
     dead = root / "trace-dead"
     dead.mkdir(parents=True)
     (dead / ".lock").touch()  # nobody holds it: its process died
     (dead / "raw.zip").write_bytes(DEMO_PASSWORD.encode())
-    with _unscrubbed_spool(world.settings.artifacts_dir) as live:
+    with unscrubbed_spool(world.settings.artifacts_dir) as live:
         (live / "raw.zip").write_bytes(b"being written")
         async with world.pool():
             pass
         assert not dead.exists()
         assert (live / "raw.zip").exists()
     assert not live.exists()
+
+
+def test_the_browsers_live_trace_is_gone_after_the_whole_process_group_is_killed(world: World) -> None:
+    """The robot, its Playwright driver and Chromium killed together (a container's OOM kill, a
+    service manager stopping the group) while a job runs: the trace the browser was recording
+    (the password fill in it) stayed in the system temp folder for good. Now it is in the spool,
+    and the next robot to start removes it."""
+    tmp = Path(tempfile.mkdtemp(prefix="jr-"))
+    proc = subprocess.Popen([sys.executable, "-c", _HANGING_JOB, "hang-1"], env=_robot_env(world, tmp),
+                            stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"signed in\n"
+        recording = {**_all_text(world.tmp), **_all_text(tmp)}
+        assert any(DEMO_PASSWORD.encode() in data for data in recording.values()), \
+            "the live trace records the password fill (that is what this test is about)"
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait(timeout=30)
+
+    async def start_again() -> None:
+        async with world.pool():
+            pass
+
+    asyncio.run(start_again())
+    _assert_absent({**_all_text(world.tmp), **_all_text(tmp)}, [DEMO_PASSWORD, quote_plus(DEMO_PASSWORD)])
+
+
+async def test_a_session_kept_open_keeps_no_typed_password_on_disk_once_its_next_job_is_done(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser keeps each job's trace chunk until it closes, and a worker's browser lives for
+    weeks: the sign-in's chunk (the password fill) stayed on disk. Finished chunks are dropped."""
+    tmp = Path(tempfile.mkdtemp(prefix="jr-"))
+    monkeypatch.setenv("TMPDIR", str(tmp))  # the browser's own temp folder, this test's alone
+    async with world.pool() as pool:
+        async with pool.job("acme", "first-1"):  # signs in
+            pass
+        async with pool.job("acme", "second-1") as sess:
+            await sess.page.goto(world.site.url + "/invoices")
+        _assert_absent({**_all_text(world.tmp), **_all_text(tmp)}, [DEMO_PASSWORD, quote_plus(DEMO_PASSWORD)])
