@@ -125,28 +125,24 @@ def unscrubbed_spool(artifacts_dir: Path, prefix: str = "trace-") -> Iterator[Pa
         os.close(fd)
 
 
-_CHUNK_RE = re.compile(r"^(?P<trace>[0-9a-f]+)-chunk(?P<n>\d+)\.trace$")
-
-
-def prune_finished_chunks(traces_dir: Path) -> None:
-    """Delete every context's trace chunks but its newest.
+def drop_trace_files(traces_dir: Path | None, name: str | None, *, still_tracing: bool) -> None:
+    """Delete what the browser recorded for one context's tracing `name` (`tracing.start(name=)`).
 
     Playwright keeps each chunk's action log (a typed password among them) until the browser
-    closes, so a worker's session reused for weeks kept every job's in clear. A chunk is read
-    only when it is stopped; the newest may still be recording (another merchant's job)."""
-    newest: dict[str, int] = {}
-    chunks: list[tuple[str, int, Path]] = []
+    closes, so a worker's browser that lived for weeks kept every job's in clear. A chunk is read
+    only when it is stopped: once it is, it and the network copy zipped with it go
+    (`still_tracing`); once the tracing stops, all of its files go. Other contexts' files and the
+    shared `resources/` folder are left alone: another job may be recording into them."""
+    if traces_dir is None or not name:
+        return
     try:
-        for path in traces_dir.iterdir():
-            m = _CHUNK_RE.match(path.name)
-            if m:
-                trace, n = m["trace"], int(m["n"])
-                chunks.append((trace, n, path))
-                newest[trace] = max(n, newest.get(trace, n))
+        paths = list(traces_dir.iterdir())
     except OSError:
         return
-    for trace, n, path in chunks:
-        if n < newest[trace]:
+    for path in paths:
+        n = path.name
+        ours = n.startswith(name + "-") or (not still_tracing and n.startswith(name + "."))
+        if ours and path.is_file():
             path.unlink(missing_ok=True)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from playwright.async_api import async_playwright
 from flows.pages.tab import JobberTab
 from robot.browser import launch
 from robot.errors import AccountBlocked, BadCredentials, CaptchaRequired, RobotError, SessionExpired
-from robot.evidence import capture, job_dir_path, prune_finished_chunks, sweep_unscrubbed, unscrubbed_spool
+from robot.evidence import capture, drop_trace_files, job_dir_path, sweep_unscrubbed, unscrubbed_spool
 from robot.logging import bind_context, get_logger
 from robot.login import LoginOutcome, LoginResult, login, raise_for_outcome
 from robot.twofactor import CodeProvider, NoCodeProvider, TotpCodes
@@ -63,6 +64,7 @@ class MerchantSession:
     total_logins: int = 0                 # ... and over this context's life
     tracing: bool = False
     trace_full: bool = False              # the tracing records screenshots and DOM snapshots
+    trace_name: str | None = None         # its files in the browser's traces folder start with it
     chunk_open: bool = False
     artifacts: list[Path] = field(default_factory=list)
     last_login: LoginResult | None = None
@@ -179,10 +181,17 @@ class SessionPool:
         self._traces.close()
         self._traces_dir = None
 
-    def prune_traces(self) -> None:
-        """Drop the browser's finished trace chunks (each job's is kept only when it failed)."""
-        if self._traces_dir is not None:
-            prune_finished_chunks(self._traces_dir)
+    @staticmethod
+    async def _start_tracing(context: "BrowserContext", *, full: bool) -> str:
+        """Start `context`'s tracing under a name of its own, so its files can be told apart."""
+        name = "t" + uuid.uuid4().hex
+        await context.tracing.start(name=name, screenshots=full, snapshots=full, sources=False)
+        return name
+
+    async def _stop_tracing(self, sess: "MerchantSession") -> None:
+        await sess.context.tracing.stop()
+        drop_trace_files(self._traces_dir, sess.trace_name, still_tracing=False)
+        sess.trace_name = None
 
     # --- contexts -------------------------------------------------------------------------
     async def _open(self, merchant: str) -> MerchantSession:
@@ -199,13 +208,10 @@ class SessionPool:
             await self.context_hook(context)
         context.set_default_timeout(self.settings.action_timeout_ms)
         context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
-        tracing = False
-        if self.settings.trace:
-            await context.tracing.start(screenshots=False, snapshots=False, sources=False)
-            tracing = True
+        trace_name = await self._start_tracing(context, full=False) if self.settings.trace else None
         page = await context.new_page()
         sess = MerchantSession(merchant=merchant, creds=creds, base_url=base_url, context=context,
-                               page=page, pool=self, tracing=tracing)
+                               page=page, pool=self, tracing=trace_name is not None, trace_name=trace_name)
         sess.tab = JobberTab(page, base_url, self.settings.action_timeout_ms, sess.renew)
         self._sessions[merchant] = sess
         self.log.info("browser context opened", merchant=merchant, stored_session=state is not None)
@@ -219,7 +225,7 @@ class SessionPool:
             if sess.last_login is not None and sess.last_login.ok and not sess.closed:
                 self.vault.save_storage_state(merchant, await sess.context.storage_state())
             if sess.tracing:
-                await sess.context.tracing.stop()
+                await self._stop_tracing(sess)
             await sess.context.close()
         except Exception as exc:  # noqa: BLE001 - the browser may be gone already
             self.log.info("context close failed", merchant=merchant, error=type(exc).__name__)
@@ -329,7 +335,7 @@ class SessionPool:
                 if sess.chunk_open:
                     sess.chunk_open = False
                     await sess.context.tracing.stop_chunk()
-                    self.prune_traces()
+                    drop_trace_files(self._traces_dir, sess.trace_name, still_tracing=True)
             finally:
                 sess.last_used = time.monotonic()
                 sess.job_id = None
@@ -342,8 +348,8 @@ class SessionPool:
     async def _trace_mode(self, sess: MerchantSession, *, full: bool) -> None:
         if sess.trace_full == full:
             return
-        await sess.context.tracing.stop()
-        await sess.context.tracing.start(screenshots=full, snapshots=full, sources=False)
+        await self._stop_tracing(sess)
+        sess.trace_name = await self._start_tracing(sess.context, full=full)
         sess.trace_full = full
 
     async def _evidence(self, sess: MerchantSession, exc: BaseException) -> None:
@@ -355,7 +361,7 @@ class SessionPool:
         sess.chunk_open = False
         paths = await capture(sess.page, sess.context, self.settings.artifacts_dir, sess.job_id or "job",
                               trace_chunk=trace)
-        self.prune_traces()
+        drop_trace_files(self._traces_dir, sess.trace_name, still_tracing=True)
         sess.artifacts = paths
         try:
             exc.artifacts = [str(p) for p in paths]  # type: ignore[attr-defined]

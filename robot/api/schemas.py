@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from robot.jobs.models import MAX_DOCUMENT_NUMBER
+from robot.jobs.models import DocumentNumber
 from robot.jobs.resource import JobResource
 
 
@@ -26,8 +26,7 @@ class Handoff(BaseModel):
 
     code: str | None = Field(default=None, min_length=1, max_length=20,
                              description="2FA code for a job waiting_for_2fa")
-    invoice: int | None = Field(default=None, ge=1, le=MAX_DOCUMENT_NUMBER,
-                                description="invoice number for a job waiting_for_confirmation")
+    invoice: DocumentNumber | None = Field(default=None, description="invoice number for a job waiting_for_confirmation")
 
 
 class HandoffAccepted(BaseModel):

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 
 from robot.api.serve import serve as _serve
 from robot.cli import payments
@@ -24,6 +25,7 @@ from robot.config import get_settings
 from robot.errors import InputError, RobotError
 from robot.jobs import dbos_app, links
 from robot.jobs.handoff import clean_code, submit_choice, submit_code
+from robot.jobs.models import DocumentNumber
 from robot.jobs.queue import store_url
 from robot.jobs.steering import cancel, retry
 from robot.jobs.store import deadline_of, get_job, list_jobs
@@ -209,7 +211,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("handoff")
     def handoff(job_id: str, code: str = typer.Argument(None, help="the verification code (2FA)"),
-                invoice: int = typer.Option(None, "--invoice", help="the invoice a person picked")) -> None:
+                invoice: str = typer.Option(None, "--invoice", metavar="N", help="the invoice a person picked")) -> None:
         """Answer a waiting job: a 2FA code, or the invoice number it should use."""
         if (code is None) == (invoice is None):
             _fail("give the CODE or --invoice N", 2)
@@ -218,9 +220,16 @@ def register(app: typer.Typer) -> None:
                 clean_code(code)
             except InputError as exc:
                 _fail(f"invalid input: {exc.message}", 2)
+        number = None
+        if invoice is not None:
+            try:
+                number = TypeAdapter(DocumentNumber).validate_python(invoice)
+            except ValidationError:
+                _fail("invalid input: --invoice must be a whole number (digits only), 1 or more", 2)
         with _store() as c:
             if code is not None:
                 submit_code(c, _settings(), job_id, code)
             else:
-                submit_choice(c, job_id, int(invoice))
+                assert number is not None
+                submit_choice(c, job_id, number)
         out.print(f"handed over to {job_id}")

@@ -117,7 +117,8 @@ def finish(job: Any, json_output: bool, job_id: str | None, no_wait: bool = Fals
 # --- options shared by the commands --------------------------------------------------------------
 
 MERCHANT = typer.Option(..., "--merchant", "-m", help="merchant slug in the vault, e.g. acme")
-INVOICE = typer.Option(None, "--invoice", "-i", help="Jobber invoice number")
+#: read as text and checked by the job's model (digits only): typer's int took "1042.00" and "1_042"
+INVOICE = typer.Option(None, "--invoice", "-i", metavar="N", help="Jobber invoice number")
 CLIENT = typer.Option(None, "--client", "-c", help="client name (when no invoice is pinned)")
 DRY_RUN = typer.Option(False, "--dry-run", help="every check, no money moved, nothing recorded")
 JSON = typer.Option(False, "--json", help="print the result as JSON")
@@ -131,7 +132,7 @@ NO_WAIT = typer.Option(False, "--no-wait", help="only enqueue the job and print 
                        "(what `jobber-robot enqueue` always does)")
 
 
-def charge(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+def charge(merchant: str = MERCHANT, invoice: str = INVOICE, client: str = CLIENT,
            amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
            card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
            ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
@@ -143,7 +144,7 @@ def charge(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIEN
     finish(job, json_output, job_id, no_wait)
 
 
-def deposit(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+def deposit(merchant: str = MERCHANT, invoice: str = INVOICE, client: str = CLIENT,
             amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
             card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD, card_token: str = CARD_TOKEN,
             ach_token: str = ACH_TOKEN, terminal: str = TERMINAL, dry_run: bool = DRY_RUN,
@@ -156,7 +157,7 @@ def deposit(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIE
 
 
 def quote_deposit(merchant: str = MERCHANT,
-                  quote: int = typer.Option(..., "--quote", "-q", help="Jobber quote number"),
+                  quote: str = typer.Option(..., "--quote", "-q", metavar="N", help="Jobber quote number"),
                   amount: str = typer.Option(..., "--amount", "-a", help="deposit amount"),
                   card_on_file: str = CARD_ON_FILE, payment_method: str = PAYMENT_METHOD,
                   card_token: str = CARD_TOKEN, ach_token: str = ACH_TOKEN, terminal: str = TERMINAL,
@@ -168,7 +169,7 @@ def quote_deposit(merchant: str = MERCHANT,
     finish(job, json_output, job_id, no_wait)
 
 
-def link(merchant: str = MERCHANT, invoice: int = INVOICE, client: str = CLIENT,
+def link(merchant: str = MERCHANT, invoice: str = INVOICE, client: str = CLIENT,
          amount: str = typer.Option(None, "--amount", "-a", help="amount (default: the invoice balance)"),
          sms: str = typer.Option(None, "--sms", help="send the link by text message to this phone"),
          email: str = typer.Option(None, "--email", help="send the link by e-mail to this address"),

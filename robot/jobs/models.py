@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -30,6 +31,23 @@ from robot.outcomes import Outcome
 #: Jobber's invoice and quote numbers are GraphQL `Int`s (32-bit signed): a larger number can name
 #: no document, and a 30-digit one must not reach the job store or a page's search box.
 MAX_DOCUMENT_NUMBER = 2**31 - 1
+
+
+
+def _whole_number(v: Any) -> Any:
+    """A document number as a JSON integer or a string of digits, nothing read into it: the lax
+    int of pydantic took "1.0", "1_042", "+7" and true as numbers, and a POS that sent any of
+    them would have been charged against an invoice nobody named."""
+    if isinstance(v, bool) or isinstance(v, float):
+        raise ValueError("must be a whole number")
+    if isinstance(v, str):
+        if not (v.isascii() and v.isdigit() and len(v) <= 10):
+            raise ValueError("must be a whole number (digits only)")
+        return int(v)
+    return v
+
+
+DocumentNumber = Annotated[int, Field(ge=1, le=MAX_DOCUMENT_NUMBER), BeforeValidator(_whole_number)]
 
 MerchantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,62}$", description="merchant slug, e.g. acme")]
 
@@ -94,7 +112,7 @@ class JobBase(_Strict):
 
 
 class _InvoiceTarget(JobBase):
-    invoice: int | None = Field(default=None, ge=1, le=MAX_DOCUMENT_NUMBER, description="Jobber invoice number")
+    invoice: DocumentNumber | None = Field(default=None, description="Jobber invoice number")
     client: str | None = Field(default=None, min_length=1, max_length=200, description="client name, when no invoice is pinned")
 
     @model_validator(mode="after")
@@ -118,7 +136,7 @@ class DepositJob(_InvoiceTarget):
 
 class QuoteDepositJob(JobBase):
     kind: Literal["quote_deposit"] = "quote_deposit"
-    quote: int = Field(ge=1, le=MAX_DOCUMENT_NUMBER, description="Jobber quote number")
+    quote: DocumentNumber = Field(description="Jobber quote number")
     amount: PositiveMoney
     tender: Tender
 

@@ -329,15 +329,27 @@ def test_the_browsers_live_trace_is_gone_after_the_whole_process_group_is_killed
     _assert_absent({**_all_text(world.tmp), **_all_text(tmp)}, [DEMO_PASSWORD, quote_plus(DEMO_PASSWORD)])
 
 
-async def test_a_session_kept_open_keeps_no_typed_password_on_disk_once_its_next_job_is_done(
+async def test_a_session_kept_open_keeps_no_typed_password_on_disk_once_its_job_is_done(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """The browser keeps each job's trace chunk until it closes, and a worker's browser lives for
-    weeks: the sign-in's chunk (the password fill) stayed on disk. Finished chunks are dropped."""
+    weeks: the sign-in's chunk (the password fill) stayed on disk. A finished job's chunk is
+    dropped, and a closed context leaves nothing of its trace."""
     tmp = Path(tempfile.mkdtemp(prefix="jr-"))
     monkeypatch.setenv("TMPDIR", str(tmp))  # the browser's own temp folder, this test's alone
+    secrets = [DEMO_PASSWORD, quote_plus(DEMO_PASSWORD)]
     async with world.pool() as pool:
         async with pool.job("acme", "first-1"):  # signs in
             pass
-        async with pool.job("acme", "second-1") as sess:
+        _assert_absent({**_all_text(world.tmp), **_all_text(tmp)}, secrets)
+        with pytest.raises(RuntimeError):  # a failed job keeps its (scrubbed) trace as evidence
+            async with pool.job("acme", "second-1") as sess:
+                await sess.page.goto(world.site.url + "/invoices")
+                raise RuntimeError("flow blew up")
+        assert (world.settings.artifacts_dir / "second-1" / "trace.zip").is_file()
+        async with pool.job("acme", "second-1") as sess:  # its retry: a full trace (snapshots, network)
             await sess.page.goto(world.site.url + "/invoices")
-        _assert_absent({**_all_text(world.tmp), **_all_text(tmp)}, [DEMO_PASSWORD, quote_plus(DEMO_PASSWORD)])
+        traces = world.settings.artifacts_dir / ".unscrubbed"
+        await pool.close_merchant("acme")
+        left = [p.name for p in traces.rglob("*") if p.suffix in (".trace", ".network")]  # the action and network logs
+        assert left == [], left
+        _assert_absent({**_all_text(world.tmp), **_all_text(tmp)}, secrets)

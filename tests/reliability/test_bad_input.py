@@ -49,8 +49,16 @@ wrong_type = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True), st.l
                        st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
 bad_amount = st.one_of(st.sampled_from(BAD_AMOUNTS), st.floats(allow_nan=True, allow_infinity=True),
                        st.decimals(allow_nan=True).map(str).filter(lambda s: not _fine_amount(s)))
-bad_number = st.one_of(st.integers(max_value=0), st.integers(min_value=2**31), st.sampled_from(["1e3", 10.5, "10.5", "#1042"]),
-                       hostile_text)
+#: what a lax int reads as a number and nobody meant as one ("1.0" → 1, "1_042" → 1042, true → 1)
+MISREAD_NUMBERS = ["1.0", "+7", "1_042", " 1042", "1042 ", "\t1042\n", True, False, 1.0, 1042.0]
+bad_number = st.one_of(st.integers(max_value=0), st.integers(min_value=2**31),
+                       st.sampled_from(["1e3", 10.5, "10.5", "#1042", *MISREAD_NUMBERS]),
+                       hostile_text.filter(lambda s: not _fine_number(s)))
+
+
+def _fine_number(s: str) -> bool:
+    """A document number as a string of digits is a number (a POS may send "1042")."""
+    return s.isascii() and s.isdigit() and 1 <= int(s) < 2**31
 
 
 def _fine_amount(s: str) -> bool:
@@ -115,6 +123,19 @@ def test_a_bad_payload_is_refused_naming_the_field(case: tuple[dict[str, Any], s
         (field in ("invoice", "client") and names == ["body"]), (field, problems)
     for shown in _shown(value):
         assert shown not in text, f"{field}: the value is repeated back"
+
+
+@pytest.mark.parametrize("value", MISREAD_NUMBERS, ids=repr)
+@pytest.mark.parametrize("field", ["invoice", "quote"])
+def test_a_document_number_is_taken_as_written_or_refused(field: str, value: Any) -> None:
+    job = {"kind": "charge", "merchant": "acme", "invoice": 1042,
+           "tender": {"type": "card_on_file", "customer_id": "cus_chen"}} if field == "invoice" else \
+          {"kind": "quote_deposit", "merchant": "acme", "quote": 7, "amount": "10.00",
+           "tender": {"type": "card_on_file", "customer_id": "cus_chen"}}
+    assert parse_job({**job, field: "1042"}).model_dump()[field] == 1042  # digits are a number
+    with pytest.raises(ValidationError) as info:
+        parse_job({**job, field: value})
+    assert [p["field"] for p in validation_problems(info.value)] == [field]
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -218,6 +239,10 @@ def bad_command(draw: st.DrawFn) -> tuple[list[str], str | None, str]:
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(bad_command())
 @example((["enqueue", "charge", *BASE["charge"], "--xInfinity", "1"], None, "Infinity"))  # found by CI
+@example((["enqueue", "charge", "-m", "acme", "--invoice", "1042.00", "--card-on-file", "cus_chen"], "invoice",
+          "1042.00"))  # found by hypothesis: typer's int read it as invoice 1042
+@example((["enqueue", "quote-deposit", "-m", "acme", "--quote", "1_2", "--amount", "10.00", "--card-on-file", "cus_chen"],
+          "quote", "1_2"))
 def test_a_bad_command_line_is_refused_naming_the_field_and_changes_nothing(
         cli_env: Any, mock_jobber: Any, world_sandbox: Any, case: tuple[list[str], str | None, str]) -> None:
     args, field, value = case
