@@ -71,7 +71,8 @@ _UNLOCKED_GRACE_SECONDS = 300.0
 
 
 def sweep_unscrubbed(artifacts_dir: Path) -> int:
-    """Remove the raw traces of processes that died before scrubbing them; how many went.
+    """Remove the spool folders of processes that died (raw traces not yet scrubbed, a browser's
+    traces); how many went.
 
     A folder is dead when its lock can be taken: flock locks die with their process, whatever
     its pid was (a restarted container reuses pids), and a live capture in this very process

@@ -33,12 +33,11 @@ from robot.outcomes import Outcome
 MAX_DOCUMENT_NUMBER = 2**31 - 1
 
 
-
 def _whole_number(v: Any) -> Any:
     """A document number as a JSON integer or a string of digits, nothing read into it: the lax
     int of pydantic took "1.0", "1_042", "+7" and true as numbers, and a POS that sent any of
     them would have been charged against an invoice nobody named."""
-    if isinstance(v, bool) or isinstance(v, float):
+    if isinstance(v, (bool, float)):
         raise ValueError("must be a whole number")
     if isinstance(v, str):
         if not (v.isascii() and v.isdigit() and len(v) <= 10):

@@ -216,43 +216,28 @@ async def test_a_first_failure_keeps_the_action_log_and_a_retry_gets_the_full_tr
         assert b'"type":"frame-snapshot"' not in events
 
 
-#: a job that signs in to acme and fails, so its trace (with the typed password) becomes evidence
-_FAILING_JOB = """
+#: a job that signs in to acme (the password fill is in the trace), then `fail`s (its trace becomes
+#: evidence) or `hang`s (signed in, the browser still recording)
+_JOB = """
 import asyncio, sys
 from robot.config import load_settings
 from robot.sessions import SessionPool
 from robot.twofactor import TotpCodes
 from robot.vault import Vault
 
-async def main() -> None:
+async def main(job_id: str, then: str) -> None:
     settings = load_settings()
     async with SessionPool(settings, Vault.from_settings(settings), totp=TotpCodes()) as pool:
-        async with pool.job("acme", sys.argv[1]):
-            raise RuntimeError("flow blew up")
-
-try:
-    asyncio.run(main())
-except RuntimeError:
-    sys.exit(3)
-"""
-
-
-#: a job that signs in to acme and then hangs (signed in: the password fill is in the live trace)
-_HANGING_JOB = """
-import asyncio, sys
-from robot.config import load_settings
-from robot.sessions import SessionPool
-from robot.twofactor import TotpCodes
-from robot.vault import Vault
-
-async def main() -> None:
-    settings = load_settings()
-    async with SessionPool(settings, Vault.from_settings(settings), totp=TotpCodes()) as pool:
-        async with pool.job("acme", sys.argv[1]):
+        async with pool.job("acme", job_id):
+            if then == "fail":
+                raise RuntimeError("flow blew up")
             print("signed in", flush=True)
             await asyncio.Event().wait()
 
-asyncio.run(main())
+try:
+    asyncio.run(main(*sys.argv[1:3]))
+except RuntimeError:
+    sys.exit(3)
 """
 
 
@@ -264,7 +249,7 @@ def _robot_env(world: World, tmp: Path, **env: str) -> dict[str, str]:
 
 
 def _run_failing_job(world: World, tmp: Path, job_id: str, **env: str) -> int:
-    return subprocess.run([sys.executable, "-c", _FAILING_JOB, job_id], env=_robot_env(world, tmp, **env),
+    return subprocess.run([sys.executable, "-c", _JOB, job_id, "fail"], env=_robot_env(world, tmp, **env),
                           timeout=120).returncode
 
 
@@ -309,7 +294,7 @@ def test_the_browsers_live_trace_is_gone_after_the_whole_process_group_is_killed
     (the password fill in it) stayed in the system temp folder for good. Now it is in the spool,
     and the next robot to start removes it."""
     tmp = Path(tempfile.mkdtemp(prefix="jr-"))
-    proc = subprocess.Popen([sys.executable, "-c", _HANGING_JOB, "hang-1"], env=_robot_env(world, tmp),
+    proc = subprocess.Popen([sys.executable, "-c", _JOB, "hang-1", "hang"], env=_robot_env(world, tmp),
                             stdout=subprocess.PIPE, start_new_session=True)
     try:
         assert proc.stdout is not None
